@@ -29,15 +29,17 @@
 
 /* ---- Ownership array: one 8-byte entry per physical page frame -------- */
 /* entry = owner (bits 15:0) | share count (bits 31:16) | gfn (bits 63:32) */
-#define KC_OWNER_NONE     0u
+/* Owner 0 is the host, so never-written entries (memory reads as zero)
+ * mean "host-owned, not shared": boot marks only KCore's own pages. */
+#define KC_OWNER_HOST     0u
 #define KC_OWNER_KCORE    1u
-#define KC_OWNER_HOST     2u
+#define KC_OWNER_NONE     2u
 #define KC_OWNER_VM(n)    (3u + (n))     /* VM index n (0-based) */
 #define KC_OWN_OWNER(e)   ((unsigned)((e) & 0xffffu))
 #define KC_OWN_COUNT(e)   ((unsigned)(((e) >> 16) & 0xffffu))
 #define KC_OWN_GFN(e)     ((unsigned long long)((e) >> 32))
 #define KC_OWN_MAKE(o, c, g) ((unsigned long long)(o) | ((unsigned long long)(c) << 16) | ((unsigned long long)(g) << 32))
-#define KC_GFN_NONE       0xffffffffull
+#define KC_GFN_NONE       0ull          /* gfn is meaningful only for VM pages */
 
 /* ---- VMIDs ------------------------------------------------------------ */
 #define KC_VMID_HOST      0u
