@@ -41,6 +41,17 @@
 #define KC_OWN_MAKE(o, c, g) ((unsigned long long)(o) | ((unsigned long long)(c) << 16) | ((unsigned long long)(g) << 32))
 #define KC_GFN_NONE       0ull          /* gfn is meaningful only for VM pages */
 
+/* ---- Published state: a page at a fixed address where KCore records the
+ * VTTBR_EL2 value (stage-2 root | VMID << 48) of the host and of every VM
+ * as soon as it allocates the root (0 = no VM in that slot), and each VM's
+ * state. The simulator's invariant checkers find the stage-2 tables here and
+ * then walk them with their own walker; they trust nothing else KCore says. */
+#define KC_PUBLIC_BASE    0x001ff000ull
+#define KC_PUB_HOST_VTTBR (KC_PUBLIC_BASE + 0x0)                 /* u64 */
+#define KC_PUB_VM_VTTBR(n) (KC_PUBLIC_BASE + 0x8 + 8ull * (n))     /* u64 */
+#define KC_PUB_VM_STATE(n) (KC_PUBLIC_BASE + 0x100 + 8ull * (n))   /* u64: VM_STATE_* */
+#define KC_PUB_BOOTED     (KC_PUBLIC_BASE + 0x200)               /* u64: 1 once boot is done */
+
 /* ---- VMIDs ------------------------------------------------------------ */
 #define KC_VMID_HOST      0u
 #define KC_VMID_VM(n)     (1u + (n))
