@@ -71,7 +71,8 @@ enum mmu_access { MMU_ACC_READ, MMU_ACC_WRITE, MMU_ACC_EXEC };
 
 /* How the walker reaches memory. read_desc returns 0 on success or nonzero
  * for an external abort (the walker reports MMU_FAULT_EXTERNAL at that
- * level). write_desc (may be NULL) is for hardware AF/dirty updates. */
+ * level). write_desc (may be NULL) is for hardware AF/dirty updates; when
+ * it is NULL the update is dropped and the access proceeds as if made. */
 struct mmu_mem_ops {
     int (*read_desc)(void *arg, uint64_t pa, bool cacheable, uint64_t *desc);
     int (*write_desc)(void *arg, uint64_t pa, bool cacheable, uint64_t desc);
@@ -155,13 +156,18 @@ struct mmu_fault {
 
 /* Translate va for an access at EL0 (el0=true) or at the regime's
  * privileged level. Returns 0 and fills *res, or -1 and fills *fault.
- * Checks permissions and the access flag. Does not touch any TLB. */
+ * Checks permissions and the access flag. Does not touch any TLB.
+ * res->s1_perms/s2_perms are those of the descriptors after any hardware
+ * update made by this access (a read of a DBM page leaves W clear: a later
+ * write through a cached copy fails mmu_check_perms and needs a new walk). */
 int mmu_translate(const struct mmu_ctx *ctx, uint64_t va, enum mmu_access acc,
                   bool el0, struct mmu_result *res, struct mmu_fault *fault);
 
 /* Stage 2 alone: ipa -> pa under ctx->s2 (which must be enabled), for an
  * access of given cacheability requested by stage 1 (s1_cacheable combines
- * with stage 2: non-cacheable if either says so). */
+ * with stage 2: non-cacheable if either says so). ctx->regime is not used;
+ * if ctx->s2.vm is false the result is the identity. fault->va is set to
+ * ipa: the caller overwrites it with the VA it knows. */
 int mmu_translate_s2(const struct mmu_ctx *ctx, uint64_t ipa, enum mmu_access acc,
                      bool s1_cacheable, struct mmu_result *res,
                      struct mmu_fault *fault);
@@ -200,6 +206,9 @@ struct mmu_visit {
     uint64_t desc, desc_pa;
     bool leaf;               /* block or page */
 };
+/* Returns -1 for a bad stage/geometry or a failing descriptor read.
+ * in_addr starts at 0 for the root (a TTBR1 tree's caller adds the range
+ * base). Reserved encodings (level-0 block, level-3 0b01) are skipped. */
 typedef int (*mmu_visit_fn)(const struct mmu_visit *v, void *arg);
 int mmu_walk_tables(const struct mmu_mem_ops *ops, unsigned stage, uint64_t root_pa,
                     const struct mmu_geom *g, mmu_visit_fn fn, void *arg);
