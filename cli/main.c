@@ -1,0 +1,366 @@
+/*
+ * cli/main.c - the `hypsim` command: argument parsing, human and JSON
+ * output, exit codes (DESIGN.md "Interfaces": 0 ok, 1 violation, 2 bad usage
+ * or input, 3 internal error). The only module that parses argv.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "model/machine.h"
+
+#define EXIT_OK 0
+#define EXIT_VIOLATION 1
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 3
+
+static const char *prog = "hypsim";
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+"usage: hypsim <command> [options]\n"
+"\n"
+"Run the KCore hypervisor core on a model of Armv8-A memory-management\n"
+"hardware (stage 1+2 page tables, VMID/ASID-tagged TLBs, a write-back cache\n"
+"that non-cacheable accesses bypass) on several CPUs against an adversarial\n"
+"host and guests, checking the isolation invariants after every step.\n"
+"\n"
+"commands:\n"
+"  run       run one simulation (hypsim run --help)\n"
+"\n"
+"exit codes: 0 no violation, 1 violation found, 2 bad usage or input,\n"
+"            3 internal error\n");
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+"usage: hypsim run [options]\n"
+"\n"
+"Run one simulation and report the first isolation violation, if any.\n"
+"\n"
+"machine:\n"
+"  --cpus N          simulated CPUs, 1-64 (default 4)\n"
+"  --vms N           VMs the host keeps alive, 0-16 (default 2)\n"
+"  --mem MIB         simulated memory in MiB, 64-4096 (default 256)\n"
+"  --cache SETSxWAYS data cache geometry, 64-byte lines (default 256x8)\n"
+"  --tlb N           TLB entries per CPU (default 64)\n"
+"  --kcore PATH      KCore ELF to run (default: the one built with hypsim,\n"
+"                    or $HYPSIM_KCORE)\n"
+"run:\n"
+"  --steps N         steps to run (default 1000000)\n"
+"  --seed S          seed of every random choice (default 1)\n"
+"  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3)\n"
+"  --check MODE      incremental | full | off (default incremental)\n"
+"output:\n"
+"  --json            print a JSON summary on stdout\n"
+"  --quiet           print nothing but errors (and --json)\n"
+"  -h, --help        this help\n");
+}
+
+static int bad(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!s)
+        return bad("%s needs a value%s", opt, "");
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
+        char range[64];
+        snprintf(range, sizeof(range), " (expected %llu..%llu)", (unsigned long long)lo,
+                 (unsigned long long)hi);
+        fprintf(stderr, "%s: %s: invalid value '%s'%s\n", prog, opt, s, range);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+struct run_opts {
+    struct machine_config cfg;
+    bool json, quiet;
+};
+
+/* Parse the machine and run flags shared by run-like commands. Returns 0,
+ * EXIT_USAGE, or -1 for --help. */
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+    machine_config_default(&o->cfg);
+    o->json = o->quiet = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t x;
+        int rc = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return -1;
+        else if (!strcmp(a, "--json"))
+            o->json = true;
+        else if (!strcmp(a, "--quiet"))
+            o->quiet = true;
+        else if (!strcmp(a, "--cpus")) {
+            if (!(rc = parse_u64(a, v, 1, KC_MAX_CPUS, &x))) o->cfg.ncpus = (unsigned)x;
+            i++;
+        } else if (!strcmp(a, "--vms")) {
+            if (!(rc = parse_u64(a, v, 0, KC_MAX_VMS, &x))) o->cfg.nvms = (unsigned)x;
+            i++;
+        } else if (!strcmp(a, "--mem")) {
+            if (!(rc = parse_u64(a, v, KC_MIN_MEM >> 20, 4096, &x))) o->cfg.mem_mib = x;
+            i++;
+        } else if (!strcmp(a, "--tlb")) {
+            if (!(rc = parse_u64(a, v, 1, 65536, &x))) o->cfg.tlb_entries = (unsigned)x;
+            i++;
+        } else if (!strcmp(a, "--cache")) {
+            unsigned s, w;
+            char tail;
+            if (!v || sscanf(v, "%ux%u%c", &s, &w, &tail) != 2 || !s || (s & (s - 1)) || !w || w > 64)
+                return bad("--cache: expected SETSxWAYS with SETS a power of two and WAYS 1-64, got '%s'%s", v ? v : "", "");
+            o->cfg.cache_sets = s;
+            o->cfg.cache_ways = w;
+            i++;
+        } else if (!strcmp(a, "--steps")) {
+            if (!(rc = parse_u64(a, v, 1, UINT64_MAX / 2, &x))) o->cfg.steps = x;
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (!(rc = parse_u64(a, v, 0, UINT64_MAX, &x))) o->cfg.seed = x;
+            i++;
+        } else if (!strcmp(a, "--sched")) {
+            if (!v)
+                return bad("--sched needs a value (random, rr, pct[:d])%s%s", "", "");
+            if (!strcmp(v, "random"))
+                o->cfg.sched = SCHED_RANDOM;
+            else if (!strcmp(v, "rr"))
+                o->cfg.sched = SCHED_RR;
+            else if (!strncmp(v, "pct", 3) && (v[3] == 0 || v[3] == ':')) {
+                o->cfg.sched = SCHED_PCT;
+                if (v[3] == ':' && (rc = parse_u64("--sched pct:d", v + 4, 1, 16, &x)) == 0)
+                    o->cfg.pct_depth = (unsigned)x;
+            } else
+                return bad("--sched: unknown strategy '%s' (random, rr, pct[:d])%s", v, "");
+            i++;
+        } else if (!strcmp(a, "--check")) {
+            if (!v)
+                return bad("--check needs a value (incremental, full, off)%s%s", "", "");
+            if (!strcmp(v, "incremental"))
+                o->cfg.check = CHECK_INCREMENTAL;
+            else if (!strcmp(v, "full"))
+                o->cfg.check = CHECK_FULL;
+            else if (!strcmp(v, "off"))
+                o->cfg.check = CHECK_OFF;
+            else
+                return bad("--check: unknown mode '%s' (incremental, full, off)%s", v, "");
+            i++;
+        } else if (!strcmp(a, "--kcore")) {
+            if (!v)
+                return bad("--kcore needs a path%s%s", "", "");
+            snprintf(o->cfg.kcore_path, sizeof(o->cfg.kcore_path), "%s", v);
+            i++;
+        } else
+            return bad("unknown option '%s' (see 'hypsim run --help')%s", a, "");
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *principal_name(label_t l, char *buf, size_t n)
+{
+    if (l == LABEL_KCORE)
+        return "KCore";
+    if (l == LABEL_HOST)
+        return "host";
+    if (LABEL_IS_VM(l)) {
+        snprintf(buf, n, "VM %d", LABEL_VM_INDEX(l));
+        return buf;
+    }
+    return "nobody";
+}
+
+static const char *hc_name(unsigned hc)
+{
+    switch (hc) {
+    case HC_REGISTER_VM: return "register_vm";
+    case HC_REGISTER_VCPU: return "register_vcpu";
+    case HC_SET_BOOT_INFO: return "set_boot_info";
+    case HC_VERIFY_VM: return "verify_vm";
+    case HC_DONATE: return "donate";
+    case HC_RUN_VCPU: return "run_vcpu";
+    case HC_TEARDOWN: return "teardown";
+    case HC_GRANT: return "grant";
+    case HC_REVOKE: return "revoke";
+    case HC_POWEROFF: return "poweroff";
+    case HC_YIELD: return "yield";
+    default: return NULL;
+    }
+}
+
+static void print_summary(const struct machine *m, double el)
+{
+    const struct machine_stats *s = &m->st;
+    printf("hypsim run: %u CPUs, %u VMs, %llu MiB, seed %llu, %s schedule\n", m->cfg.ncpus,
+           m->cfg.nvms, (unsigned long long)m->cfg.mem_mib, (unsigned long long)m->cfg.seed,
+           m->cfg.sched == SCHED_RR ? "round-robin" : m->cfg.sched == SCHED_PCT ? "PCT" : "random");
+    printf("  steps %llu (%.0f/s), KCore instructions %llu, hypercalls %llu, invariant checks %llu\n",
+           (unsigned long long)s->steps, el > 0 ? s->steps / el : 0.0,
+           (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
+           (unsigned long long)s->invariant_checks);
+    printf("  hypercalls ok/failed:");
+    for (unsigned hc = 0; hc < 32; hc++)
+        if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
+            printf(" %s %llu/%llu", hc_name(hc), (unsigned long long)s->hc_ok[hc],
+                   (unsigned long long)s->hc_fail[hc]);
+    printf("\n  host stage-2 faults %llu (refused %llu), guest stage-2 faults %llu, actor reads %llu, writes %llu\n",
+           (unsigned long long)s->host_s2_faults, (unsigned long long)s->host_s2_refused,
+           (unsigned long long)s->guest_s2_faults, (unsigned long long)s->actor_reads,
+           (unsigned long long)s->actor_writes);
+    printf("  hardware events: TLB fills %llu, TLB evictions %llu, cache evictions %llu, TLBI completions %llu\n",
+           (unsigned long long)s->events[EV_TLB_FILL], (unsigned long long)s->events[EV_TLB_EVICT],
+           (unsigned long long)s->events[EV_CACHE_EVICT], (unsigned long long)s->events[EV_TLBI_COMPLETE]);
+    for (unsigned i = 0; i < m->nviol; i++) {
+        const struct violation *v = &m->viol[i];
+        char a[16], b[16];
+        printf("VIOLATION at step %llu, CPU %d, invariant %d: %s\n", (unsigned long long)v->step,
+               v->cpu, v->invariant, v->detail);
+        if (v->page != ~0ull)
+            printf("  page 0x%llx, by %s, of %s\n", (unsigned long long)v->page,
+                   principal_name(v->who, a, sizeof(a)), principal_name(v->whose, b, sizeof(b)));
+        if (v->insn[0])
+            printf("  last KCore instruction: %s\n", v->insn);
+    }
+    printf("result: %s\n", m->nviol ? "VIOLATION" : "ok");
+}
+
+static void print_json(const struct machine *m, double el)
+{
+    cJSON *o = cJSON_CreateObject(), *va = cJSON_CreateArray(), *hc = cJSON_CreateObject();
+    const struct machine_stats *s = &m->st;
+    char seed[32];
+    cJSON_AddStringToObject(o, "result", m->nviol ? "violation" : "ok");
+    cJSON_AddNumberToObject(o, "steps", (double)s->steps);
+    cJSON_AddNumberToObject(o, "guest_instructions", (double)s->guest_instructions);
+    cJSON_AddNumberToObject(o, "hypercalls", (double)s->hypercalls);
+    cJSON_AddNumberToObject(o, "invariant_checks", (double)s->invariant_checks);
+    for (unsigned i = 0; i < m->nviol; i++) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);
+        cJSON_AddNumberToObject(v, "cpu", m->viol[i].cpu);
+        cJSON_AddNumberToObject(v, "invariant", m->viol[i].invariant);
+        cJSON_AddStringToObject(v, "detail", m->viol[i].detail);
+        cJSON_AddItemToArray(va, v);
+    }
+    cJSON_AddItemToObject(o, "violations", va);
+    snprintf(seed, sizeof(seed), "%" PRIu64, m->cfg.seed);
+    /* the seed as a number when exactly representable, else as a string */
+    if (m->cfg.seed < (1ull << 53))
+        cJSON_AddNumberToObject(o, "seed", (double)m->cfg.seed);
+    else
+        cJSON_AddStringToObject(o, "seed", seed);
+    cJSON_AddNullToObject(o, "trace");
+    cJSON_AddNumberToObject(o, "elapsed_s", el);
+    cJSON_AddNumberToObject(o, "steps_per_s", el > 0 ? s->steps / el : 0);
+    for (unsigned i = 0; i < 32; i++)
+        if (hc_name(i)) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddNumberToObject(p, "ok", (double)s->hc_ok[i]);
+            cJSON_AddNumberToObject(p, "failed", (double)s->hc_fail[i]);
+            cJSON_AddItemToObject(hc, hc_name(i), p);
+        }
+    cJSON_AddItemToObject(o, "hypercalls_by_kind", hc);
+    cJSON_AddNumberToObject(o, "host_s2_faults", (double)s->host_s2_faults);
+    cJSON_AddNumberToObject(o, "host_s2_refused", (double)s->host_s2_refused);
+    cJSON_AddNumberToObject(o, "guest_s2_faults", (double)s->guest_s2_faults);
+    char *txt = cJSON_PrintUnformatted(o);
+    if (txt) {
+        puts(txt);
+        free(txt);
+    }
+    cJSON_Delete(o);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    struct machine *m;
+    char err[512];
+    int rc = parse_run(argc, argv, &o);
+    double t0, el, last = 0;
+    bool progress;
+
+    if (rc < 0) {
+        usage_run(stdout);
+        return EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return EXIT_INTERNAL;
+    if (machine_init(m, &o.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        free(m);
+        return EXIT_USAGE;
+    }
+    progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
+    t0 = now_s();
+    for (uint64_t i = 0; i < o.cfg.steps; i++) {
+        if (machine_step(m))
+            break;
+        if (progress && (i & 0xffff) == 0) {
+            double t = now_s() - t0;
+            if (t > 1.0 && t - last > 0.2) {
+                last = t;
+                fprintf(stderr, "\r  %5.1f%%  %llu steps  %.0f steps/s ", 100.0 * i / o.cfg.steps,
+                        (unsigned long long)i, i / t);
+            }
+        }
+    }
+    el = now_s() - t0;
+    if (progress && last > 0)
+        fprintf(stderr, "\r%60s\r", "");
+    if (o.json)
+        print_json(m, el);
+    else if (!o.quiet)
+        print_summary(m, el);
+    rc = m->nviol ? EXIT_VIOLATION : EXIT_OK;
+    machine_free(m);
+    free(m);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 2, argv + 2);
+    fprintf(stderr, "%s: unknown command '%s' (see 'hypsim --help')\n", prog, argv[1]);
+    return EXIT_USAGE;
+}

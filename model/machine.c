@@ -1,0 +1,396 @@
+/*
+ * model/machine.c - the machine, its step function and event selection.
+ * See machine.h. One step = one visible event (DESIGN.md): one KCore
+ * instruction or one actor action on a CPU, or one hardware event (a
+ * speculative TLB fill, a TLB eviction, a cache-line eviction, the
+ * completion of a pending TLBI).
+ */
+#include "model/machine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/sched.h"
+
+#ifndef HYPSIM_KCORE_DEFAULT
+#define HYPSIM_KCORE_DEFAULT "build/hyp/kcore.elf"
+#endif
+
+/* Out of 1000: how often the random strategy picks a hardware event. */
+#define HW_EVENT_PERMILLE 60
+
+void machine_config_default(struct machine_config *cfg)
+{
+    const char *k = getenv("HYPSIM_KCORE");
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ncpus = 4;
+    cfg->nvms = 2;
+    cfg->mem_mib = 256;
+    cfg->cache_sets = 256;
+    cfg->cache_ways = 8;
+    cfg->tlb_entries = 64;
+    cfg->seed = 1;
+    cfg->sched = SCHED_RANDOM;
+    cfg->pct_depth = 3;
+    cfg->steps = 1000000;
+    cfg->check = CHECK_INCREMENTAL;
+    snprintf(cfg->kcore_path, sizeof(cfg->kcore_path), "%s", k && *k ? k : HYPSIM_KCORE_DEFAULT);
+}
+
+static int check_config(const struct machine_config *c, char *err, size_t n)
+{
+    if (c->ncpus < 1 || c->ncpus > KC_MAX_CPUS)
+        return snprintf(err, n, "--cpus %u: must be 1..%u", c->ncpus, KC_MAX_CPUS), -1;
+    if (c->nvms > KC_MAX_VMS)
+        return snprintf(err, n, "--vms %u: must be 0..%u", c->nvms, KC_MAX_VMS), -1;
+    if (c->mem_mib < KC_MIN_MEM >> 20 || c->mem_mib > 4096)
+        return snprintf(err, n, "--mem %llu: must be %llu..4096 MiB",
+                        (unsigned long long)c->mem_mib, KC_MIN_MEM >> 20), -1;
+    if (c->cache_sets == 0 || (c->cache_sets & (c->cache_sets - 1)) || c->cache_ways == 0 ||
+        c->cache_ways > 64 || c->cache_sets > (1u << 20))
+        return snprintf(err, n, "cache geometry %ux%u: sets must be a power of two, ways 1..64",
+                        c->cache_sets, c->cache_ways), -1;
+    if (c->tlb_entries == 0 || c->tlb_entries > 65536)
+        return snprintf(err, n, "--tlb %u: must be 1..65536", c->tlb_entries), -1;
+    return 0;
+}
+
+int machine_init(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen)
+{
+    struct msys_config mc;
+
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    if (check_config(cfg, err, errlen) != 0)
+        return -1;
+    mc.ncpus = cfg->ncpus;
+    mc.mem_bytes = cfg->mem_mib << 20;
+    mc.cache_sets = cfg->cache_sets;
+    mc.cache_ways = cfg->cache_ways;
+    mc.tlb_entries = cfg->tlb_entries;
+    if (msys_init(&m->ms, &mc) != 0) {
+        snprintf(err, errlen, "cannot allocate the memory system");
+        return -1;
+    }
+    if (kimage_load(&m->img, cfg->kcore_path, KC_TEXT_BASE + KC_TEXT_SIZE, err, errlen) != 0) {
+        msys_free(&m->ms);
+        return -1;
+    }
+    for (unsigned i = 0; i < m->img.nseg; i++) {
+        const struct kseg *s = &m->img.seg[i];
+        if (s->pa + s->memsz > KC_END ||
+            mem_load(&m->ms.mem, s->pa, s->data, s->filesz, LABEL_KCORE) != MEM_OK) {
+            snprintf(err, errlen, "%s: segment %u at 0x%llx does not fit KCore's region [0, 0x%llx)",
+                     cfg->kcore_path, i, (unsigned long long)s->pa, (unsigned long long)KC_END);
+            machine_free(m);
+            return -1;
+        }
+    }
+    m->cpu = calloc(cfg->ncpus, sizeof(*m->cpu));
+    m->sched = calloc(1, sizeof(*m->sched));
+    if (!m->cpu || !m->sched) {
+        snprintf(err, errlen, "out of memory");
+        machine_free(m);
+        return -1;
+    }
+    for (unsigned i = 0; i < cfg->ncpus; i++) {
+        if (cpu_init(&m->cpu[i], i, cfg->ncpus, &m->img, &m->ms) != 0) {
+            snprintf(err, errlen, "cannot create the Unicorn engine for CPU %u", i);
+            machine_free(m);
+            return -1;
+        }
+    }
+    sched_init(m->sched, cfg->sched, cfg->seed, cfg->ncpus, cfg->pct_depth, cfg->steps);
+    m->act.next_free_pfn = KC_END >> MEM_PAGE_SHIFT;
+    if (inv_init(m) != 0) {
+        snprintf(err, errlen, "cannot set up the invariant checker");
+        machine_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void machine_free(struct machine *m)
+{
+    if (m->inv)
+        inv_free(m);
+    if (m->cpu)
+        for (unsigned i = 0; i < m->cfg.ncpus; i++)
+            cpu_free(&m->cpu[i]);
+    free(m->cpu);
+    free(m->sched);
+    free(m->viol);
+    kimage_free(&m->img);
+    msys_free(&m->ms);
+    memset(m, 0, sizeof(*m));
+}
+
+/* A decision among n options where the strategy proposes `proposed`: a
+ * replayed trace overrides it; the recorder sees the outcome. */
+static uint32_t decide(struct machine *m, uint32_t n, uint32_t proposed)
+{
+    uint32_t v = proposed;
+    if (m->choose_hook) {
+        v = m->choose_hook(m->choose_arg, n);
+        if (v >= n) {                       /* impossible choice in a trace */
+            machine_violation(m, -1, -1, ~0ull, 0, 0,
+                              "trace choice %u out of range (%u options) at step %llu",
+                              v, n, (unsigned long long)m->st.steps);
+            v = 0;
+        }
+    }
+    if (m->record_hook)
+        m->record_hook(m->record_arg, n, v);
+    return v;
+}
+
+uint32_t machine_choose(struct machine *m, uint32_t n)
+{
+    if (n <= 1)
+        return 0;
+    return decide(m, n, m->choose_hook ? 0 : rng_below(&m->sched->rng, n));
+}
+
+void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
+                       label_t who, label_t whose, const char *fmt, ...)
+{
+    struct violation *v;
+    va_list ap;
+
+    if (m->nviol == m->cap_viol) {
+        unsigned cap = m->cap_viol ? m->cap_viol * 2 : 4;
+        struct violation *nv = realloc(m->viol, cap * sizeof(*nv));
+        if (!nv) {
+            m->stop = true;
+            return;
+        }
+        m->viol = nv;
+        m->cap_viol = cap;
+    }
+    v = &m->viol[m->nviol++];
+    memset(v, 0, sizeof(*v));
+    v->step = m->st.steps;
+    v->cpu = cpu;
+    v->invariant = invariant;
+    v->page = page;
+    v->who = who;
+    v->whose = whose;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+    va_end(ap);
+    if (cpu >= 0 && (unsigned)cpu < m->cfg.ncpus && m->cpu && m->cpu[cpu].uc) {
+        const struct cpu *c = &m->cpu[cpu];
+        uint64_t pc = c->trap.kind != TRAP_NONE ? c->trap.pc : c->last_pc;
+        char dis[64];
+        cpu_disasm(c, pc, dis, sizeof(dis));
+        snprintf(v->insn, sizeof(v->insn), "0x%llx: %s", (unsigned long long)pc, dis);
+    }
+    m->stop = true;
+}
+
+label_t machine_principal(const struct machine *m, unsigned cpu)
+{
+    const struct cpu *c = &m->cpu[cpu];
+    if (c->mode == CPU_GUEST)
+        return LABEL_VM(c->guest_vm);
+    if (c->mode == CPU_HOST)
+        return LABEL_HOST;
+    return LABEL_KCORE;
+}
+
+/* ---- Hardware events ------------------------------------------------------ */
+
+/* Speculative TLB fill: any translation valid now for the CPU's context
+ * (DESIGN.md). The address is drawn near recent activity or at random. */
+static void hw_tlb_fill(struct machine *m, unsigned i)
+{
+    struct cpu *c = &m->cpu[i];
+    uint64_t pages = m->ms.mem.size >> MEM_PAGE_SHIFT;
+    uint64_t addr;
+    struct mmu_result r;
+    struct mmu_fault f;
+    struct mmu_ctx ctx;
+    bool hit;
+
+    if (machine_choose(m, 2) == 0 && c->last_data_addr)
+        addr = c->last_data_addr + ((uint64_t)machine_choose(m, 16) << MEM_PAGE_SHIFT);
+    else
+        addr = (uint64_t)machine_choose(m, (uint32_t)pages) << MEM_PAGE_SHIFT;
+    if (c->mode == CPU_KCORE || c->mode == CPU_HALTED) {
+        msys_translate(&m->ms, i, &c->el2, addr, MMU_ACC_READ, false, &r, &f, &hit);
+    } else {
+        cpu_el1_ctx(c, &ctx);
+        if (ctx.s2.vm)
+            msys_translate_s2(&m->ms, i, &ctx, addr, MMU_ACC_READ, true, &r, &f, &hit);
+    }
+}
+
+static void hw_event(struct machine *m, enum event_kind k, unsigned cpu)
+{
+    switch (k) {
+    case EV_TLB_FILL:
+        hw_tlb_fill(m, cpu);
+        break;
+    case EV_TLB_EVICT: {
+        struct tlb *t = &m->ms.tlb.cpu[cpu];
+        if (t->used)
+            tlb_evict(t, (unsigned)tlb_nth_valid(t, machine_choose(m, t->used)));
+        break;
+    }
+    case EV_CACHE_EVICT:
+        if (m->ms.cache.valid_lines)
+            cache_evict_index(&m->ms.cache,
+                              (unsigned)cache_nth_valid(&m->ms.cache, machine_choose(m, m->ms.cache.valid_lines)));
+        break;
+    case EV_TLBI_COMPLETE:
+        if (m->ms.tlb.npending)
+            tlb_sys_complete(&m->ms.tlb, machine_choose(m, m->ms.tlb.npending));
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- CPU events --------------------------------------------------------- */
+
+static void cpu_event(struct machine *m, unsigned i)
+{
+    struct cpu *c = &m->cpu[i];
+
+    if (c->mode == CPU_KCORE) {
+        uint64_t pc = c->pc;
+        enum cpu_event ev = cpu_step(c);
+        c->last_pc = pc;
+        m->st.guest_instructions++;
+        if (c->nacc)
+            c->last_data_addr = c->acc[c->nacc - 1].va & ~(uint64_t)(MEM_PAGE_SIZE - 1);
+        if (ev == CPU_EV_TRAP) {
+            char f[96] = "";
+            if (c->trap.kind == TRAP_DATA_ABORT)
+                snprintf(f, sizeof(f), " (fault type %d, stage %u, level %d, VA 0x%llx)",
+                         c->trap.fault.type, c->trap.fault.stage, c->trap.fault.level,
+                         (unsigned long long)c->trap.info);
+            else if (c->trap.kind == TRAP_PANIC)
+                snprintf(f, sizeof(f), " (reason x0 = 0x%llx)", (unsigned long long)c->trap.info);
+            machine_violation(m, (int)i, 0, ~0ull, LABEL_KCORE, LABEL_KCORE,
+                              "KCore stopped: %s at PC 0x%llx%s", trap_name(c->trap.kind),
+                              (unsigned long long)c->trap.pc, f);
+        } else if (ev == CPU_EV_ERET_EL1) {
+            actor_resume(m, i);
+        }
+    } else if (c->mode == CPU_HOST || c->mode == CPU_GUEST) {
+        actor_act(m, i);
+    }
+}
+
+/* Pick the CPU to run: per strategy, among CPUs that are not halted. */
+static int pick_cpu(struct machine *m, unsigned *live, unsigned nlive)
+{
+    struct sched_state *s = m->sched;
+    uint32_t proposed = 0;
+
+    if (m->choose_hook)
+        return (int)live[decide(m, nlive, 0)];
+    switch (s->kind) {
+    case SCHED_RR:
+        for (unsigned k = 0; k < nlive; k++)
+            if (live[k] >= s->rr_next) {
+                proposed = k;
+                break;
+            }
+        s->rr_next = live[proposed] + 1;
+        if (s->rr_next >= m->cfg.ncpus)
+            s->rr_next = 0;
+        break;
+    case SCHED_PCT: {
+        for (unsigned c = 0; c < s->nchange; c++)
+            if (s->change_at[c] == m->st.steps) {
+                /* the CPU that would run now drops to the lowest priority */
+                unsigned best = 0;
+                for (unsigned k = 1; k < nlive; k++)
+                    if (s->prio[live[k]] > s->prio[live[best]])
+                        best = k;
+                s->prio[live[best]] = --s->low_prio;
+            }
+        for (unsigned k = 1; k < nlive; k++)
+            if (s->prio[live[k]] > s->prio[live[proposed]])
+                proposed = k;
+        break;
+    }
+    default:
+        proposed = rng_below(&s->rng, nlive);
+        break;
+    }
+    return (int)live[decide(m, nlive, proposed)];
+}
+
+int machine_step(struct machine *m)
+{
+    unsigned live[KC_MAX_CPUS], nlive = 0;
+    enum event_kind k = EV_CPU;
+    int cpu;
+
+    if (m->stop)
+        return 1;
+    for (unsigned i = 0; i < m->cfg.ncpus; i++)
+        if (m->cpu[i].mode != CPU_HALTED)
+            live[nlive++] = i;
+    if (nlive == 0) {
+        machine_violation(m, -1, 0, ~0ull, 0, 0, "every CPU is halted");
+        return 1;
+    }
+    /* Event kind: CPU, or (random and PCT only) a hardware event. */
+    if (m->sched->kind != SCHED_RR || m->choose_hook) {
+        uint32_t roll = machine_choose(m, 1000);
+        if (roll < HW_EVENT_PERMILLE)
+            k = (enum event_kind)(EV_TLB_FILL + roll % (EV_KIND_COUNT - 1));
+    }
+    if (k == EV_CPU) {
+        cpu = pick_cpu(m, live, nlive);
+        cpu_event(m, (unsigned)cpu);
+    } else {
+        cpu = (int)live[machine_choose(m, nlive)];
+        hw_event(m, k, (unsigned)cpu);
+    }
+    m->st.events[k]++;
+    if (!m->stop)
+        inv_after_step(m, (unsigned)cpu, k);
+    m->st.steps++;
+    return m->stop ? 1 : 0;
+}
+
+/* ---- State hash ---------------------------------------------------------- */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t machine_hash(const struct machine *m)
+{
+    uint64_t h = 0xcbf29ce484222325ull, v;
+    v = mem_hash(&m->ms.mem);
+    h = fnv(h, &v, 8);
+    v = cache_hash(&m->ms.cache);
+    h = fnv(h, &v, 8);
+    for (unsigned i = 0; i < m->cfg.ncpus; i++) {
+        const struct cpu *c = &m->cpu[i];
+        v = tlb_hash(&m->ms.tlb.cpu[i]);
+        h = fnv(h, &v, 8);
+        for (unsigned r = 0; r < 31; r++) {
+            v = cpu_xreg(c, r);
+            h = fnv(h, &v, 8);
+        }
+        h = fnv(h, &c->pc, 8);
+        h = fnv(h, c->sr, sizeof(c->sr));
+        v = (uint64_t)c->mode << 32 | c->guest_vm;
+        h = fnv(h, &v, 8);
+    }
+    v = m->ms.tlb.npending;
+    h = fnv(h, &v, 8);
+    return h;
+}

@@ -1,0 +1,78 @@
+/*
+ * model/sched.c - seeded generator and strategy state. See sched.h.
+ * The strategy decisions themselves are made in machine.c (they need the
+ * set of enabled events); this file owns the state they draw on.
+ */
+#include "model/sched.h"
+
+#include <string.h>
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void rng_seed(struct rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t rng_next(struct rng *r)   /* xoshiro256** */
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint32_t rng_below(struct rng *r, uint32_t n)
+{
+    uint64_t lim;
+    uint64_t x;
+    if (n <= 1)
+        return 0;
+    lim = UINT64_MAX - UINT64_MAX % n;
+    do
+        x = rng_next(r);
+    while (x >= lim);
+    return (uint32_t)(x % n);
+}
+
+void sched_init(struct sched_state *s, int kind, uint64_t seed, unsigned ncpus,
+                unsigned depth, uint64_t steps)
+{
+    memset(s, 0, sizeof(*s));
+    s->kind = kind;
+    s->ncpus = ncpus;
+    rng_seed(&s->rng, seed);
+    if (depth < 1)
+        depth = 1;
+    if (depth > 16)
+        depth = 16;
+    s->depth = depth;
+    /* PCT: a random permutation of priorities ncpus..1 (higher runs first),
+     * and depth-1 change points in [1, steps). Drawn from the same seed. */
+    for (unsigned i = 0; i < ncpus && i < 64; i++)
+        s->prio[i] = (int)(ncpus - i);
+    for (unsigned i = ncpus < 64 ? ncpus : 64; i > 1; i--) {
+        unsigned j = rng_below(&s->rng, i);
+        int t = s->prio[i - 1];
+        s->prio[i - 1] = s->prio[j];
+        s->prio[j] = t;
+    }
+    s->nchange = depth - 1;
+    for (unsigned i = 0; i < s->nchange; i++)
+        s->change_at[i] = steps > 1 ? 1 + rng_next(&s->rng) % (steps - 1) : 1;
+    s->low_prio = 0;
+}
