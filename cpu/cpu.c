@@ -334,8 +334,8 @@ static void emulate_sys(struct cpu *c, uint32_t insn)
             return;
         }
         /* DC by VA: translate through KCore's stage 1 (DC ZVA is a write,
-         * the others need read permission: Arm ARM D7.5.? "Data cache
-         * maintenance instructions" and permission checks). */
+         * the others need read permission: Arm ARM, "Data cache
+         * maintenance instructions", permission checks on DC by VA). */
         struct mmu_result r;
         struct mmu_fault f;
         bool hit;

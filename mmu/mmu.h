@@ -190,7 +190,8 @@ struct mmu_geom {
     unsigned concat;         /* number of concatenated start tables (stage 2) */
 };
 /* Returns 0, or -1 when the configuration is invalid (stage 2: a level-0
- * translation fault, D8.2.? "VTCR_EL2.{T0SZ,SL0} inconsistent"). */
+ * translation fault: Arm ARM, VTCR_EL2.SL0 description and the
+ * AArch64.S2InconsistentSL pseudocode, "inconsistent T0SZ/SL0"). */
 int mmu_s1_geom(enum mmu_regime regime, uint64_t tcr, bool ttbr1, struct mmu_geom *g);
 int mmu_s2_geom(uint64_t vtcr, struct mmu_geom *g);
 

@@ -12,7 +12,8 @@
  * Inner Shareable, is recorded as pending on each CPU it affects (the issuing
  * CPU only for the local form, every CPU for the IS form) and takes effect
  * on a CPU when the scheduler completes it, or at the latest when the issuing
- * CPU executes a DSB (D8.13.? : a TLBI is complete only after a DSB).
+ * CPU executes a DSB (Arm ARM, "TLB maintenance instructions": a TLBI is
+ * only guaranteed complete after a following DSB on the issuing PE).
  * Last-level forms (VALE1, ...) behave as the full forms: with no walk caches
  * every entry is a leaf, which the architecture permits.
  * Leaves out: walk caches, contiguous-bit aggregation, range TLBIs (TLBI
