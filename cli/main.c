@@ -54,6 +54,7 @@ static void usage_run(FILE *f)
 "  --tlb N           TLB entries per CPU (default 64)\n"
 "  --kcore PATH      KCore ELF to run (default: the one built with hypsim,\n"
 "                    or $HYPSIM_KCORE)\n"
+"  --scenario FILE   scripted host/guest actions (docs/SCENARIO.md)\n"
 "run:\n"
 "  --steps N         steps to run (default 1000000)\n"
 "  --seed S          seed of every random choice (default 1)\n"
@@ -164,6 +165,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
                 o->cfg.check = CHECK_OFF;
             else
                 return bad("--check: unknown mode '%s' (incremental, full, off)%s", v, "");
+            i++;
+        } else if (!strcmp(a, "--scenario")) {
+            if (!v)
+                return bad("--scenario needs a path%s%s", "", "");
+            snprintf(o->cfg.scenario_path, sizeof(o->cfg.scenario_path), "%s", v);
             i++;
         } else if (!strcmp(a, "--kcore")) {
             if (!v)

@@ -384,8 +384,39 @@ static void guest_resume(struct machine *m, unsigned cpu)
     }
 }
 
+/* Scripted runs: perform the next scenario action if it is this actor's.
+ * Returns true when the actor's step is decided (acted or idled). */
+static bool scripted_act(struct machine *m, unsigned cpu)
+{
+    struct scenario *s = &m->scen;
+    const struct scen_action *a;
+    label_t who = machine_principal(m, cpu);
+    struct actor_pending *p = who == LABEL_HOST ? &m->act.host_pending[cpu] : &m->act.guest_pending[cpu];
+
+    if (s->next >= s->n)
+        return !s->then_random;          /* exhausted: idle, or back to random */
+    a = &s->act[s->next];
+    if ((a->who < 0 ? LABEL_HOST : LABEL_VM(a->who)) != who || (a->cpu >= 0 && (unsigned)a->cpu != cpu))
+        return true;                      /* not ours: idle this step */
+    s->next++;
+    switch (a->op) {
+    case SCEN_HVC:
+        issue_hvc(m, cpu, p, a->hc, a->arg[0], a->arg[1], a->arg[2], a->arg[3]);
+        break;
+    case SCEN_READ:
+    case SCEN_WRITE:
+        do_access(m, cpu, p, a->ipa, a->op == SCEN_WRITE, a->cacheable, a->value);
+        break;
+    case SCEN_IDLE:
+        break;
+    }
+    return true;
+}
+
 void actor_act(struct machine *m, unsigned cpu)
 {
+    if (m->scripted && scripted_act(m, cpu))
+        return;
     if (m->cpu[cpu].mode == CPU_HOST)
         host_act(m, cpu);
     else if (m->cpu[cpu].mode == CPU_GUEST)

@@ -104,6 +104,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
     }
     sched_init(m->sched, cfg->sched, cfg->seed, cfg->ncpus, cfg->pct_depth, cfg->steps);
     m->act.next_free_pfn = KC_END >> MEM_PAGE_SHIFT;
+    if (cfg->scenario_path[0]) {
+        if (scenario_load(&m->scen, cfg->scenario_path, err, errlen) != 0) {
+            machine_free(m);
+            return -1;
+        }
+        m->scripted = true;
+    }
     if (inv_init(m) != 0) {
         snprintf(err, errlen, "cannot set up the invariant checker");
         machine_free(m);
@@ -122,6 +129,7 @@ void machine_free(struct machine *m)
     free(m->cpu);
     free(m->sched);
     free(m->viol);
+    scenario_free(&m->scen);
     kimage_free(&m->img);
     msys_free(&m->ms);
     memset(m, 0, sizeof(*m));

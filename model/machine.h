@@ -20,6 +20,7 @@
 #include "cpu/cpu.h"
 #include "cpu/msys.h"
 #include "hyp/abi.h"
+#include "model/scenario.h"
 
 enum sched_kind { SCHED_RANDOM, SCHED_RR, SCHED_PCT };
 enum check_mode { CHECK_INCREMENTAL, CHECK_FULL, CHECK_OFF };
@@ -115,6 +116,8 @@ struct machine {
     struct kimage img;
     struct cpu *cpu;           /* cfg.ncpus */
     struct actors act;
+    struct scenario scen;      /* scripted actions (cfg.scenario_path), n == 0 if none */
+    bool scripted;
     struct sched_state *sched;
     struct inv_state *inv;
     struct machine_stats st;
