@@ -199,6 +199,7 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, v
 static void hook_intr(uc_engine *uc, uint32_t intno, void *ud)
 {
     struct cpu *c = ud;
+    uc_reg_read(uc, UC_ARM64_REG_PC, &c->pc);
     /* QEMU exception numbers: 1 UNDEF, 3 prefetch abort, 4 data abort,
      * 7 BKPT. */
     enum trap_kind k = TRAP_UNDEF;
@@ -396,6 +397,7 @@ enum cpu_event cpu_step(struct cpu *c)
     enum cpu_event ev = CPU_EV_INSN;
 
     c->nacc = 0;
+    c->last_pc = pc;
     if (c->mode != CPU_KCORE || c->trap.kind != TRAP_NONE)
         return CPU_EV_TRAP;
     if (pc < c->img->text_base || pc >= c->img->text_base + c->img->text_size || (pc & 3)) {
@@ -405,7 +407,12 @@ enum cpu_event cpu_step(struct cpu *c)
     insn = kimage_insn(c->img, pc);
     switch ((enum insn_class)c->img->cls[(pc - c->img->text_base) / 4]) {
     case INSN_PLAIN: {
-        uc_err e = uc_emu_start(c->uc, pc, ~0ull, 0, 1);
+        /* A group of register-only instructions and the visible one that
+         * ends it (image.h); the group is straight-line, so a fault in the
+         * model's callbacks belongs to its last instruction. */
+        unsigned n = c->img->run[(pc - c->img->text_base) / 4];
+        c->pc = c->last_pc = pc + 4ull * (n - 1);
+        uc_err e = uc_emu_start(c->uc, pc, ~0ull, 0, n);
         if (c->trap.kind != TRAP_NONE)
             goto trapped;
         if (e != UC_ERR_OK) {
@@ -413,7 +420,7 @@ enum cpu_event cpu_step(struct cpu *c)
             goto trapped;
         }
         uc_reg_read(c->uc, UC_ARM64_REG_PC, &c->pc);
-        c->insns++;
+        c->insns += n;
         return CPU_EV_INSN;
     }
     case INSN_MSR:

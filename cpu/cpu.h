@@ -77,7 +77,7 @@ struct cpu {
     struct msys_access acc[CPU_MAX_ACCESS];
     unsigned nacc;
     uint64_t insns;                    /* KCore instructions executed */
-    uint64_t last_pc;                  /* PC of the last KCore instruction run */
+    uint64_t last_pc;                  /* PC of the visible instruction of the last step */
     uint64_t last_data_addr;           /* page of the last data access (TLB-fill hints) */
     uint64_t mmio_base, mmio_end;
 };

@@ -45,6 +45,16 @@ enum insn_class insn_classify(uint32_t i)
     return INSN_PLAIN;
 }
 
+int insn_register_only(uint32_t i)
+{
+    unsigned op0 = (i >> 25) & 15;
+    if (insn_classify(i) != INSN_PLAIN)
+        return 0;
+    return (op0 & 14) == 8 ||   /* 100x: data processing, immediate */
+           (op0 & 7) == 5 ||    /* x101: data processing, register */
+           (op0 & 7) == 7;      /* x111: SIMD and floating point */
+}
+
 static int fail(char *err, size_t errlen, const char *path, const char *fmt, unsigned long long v)
 {
     char what[160];
@@ -139,7 +149,8 @@ int kimage_load(struct kimage *img, const char *path, uint64_t text_limit,
             img->text_size = (ph.p_memsz + 3) & ~3ull;
             img->text = calloc(1, img->text_size);
             img->cls = calloc(1, img->text_size / 4);
-            if (!img->text || !img->cls) {
+            img->run = calloc(1, img->text_size / 4);
+            if (!img->text || !img->cls || !img->run) {
                 kimage_free(img);
                 free(buf);
                 return fail(err, errlen, path, "out of memory%.0llu", 0);
@@ -159,6 +170,16 @@ int kimage_load(struct kimage *img, const char *path, uint64_t text_limit,
     }
     for (uint64_t off = 0; off < img->text_size; off += 4)
         img->cls[off / 4] = (uint8_t)insn_classify(kimage_insn(img, img->text_base + off));
+    /* Step groups, computed backwards: a register-only instruction joins
+     * the group of the plain instruction after it. */
+    for (uint64_t w = img->text_size / 4; w-- > 0;) {
+        uint64_t next = w + 1;
+        img->run[w] = 1;
+        if (next < img->text_size / 4 && img->cls[next] == INSN_PLAIN &&
+            insn_register_only(kimage_insn(img, img->text_base + 4 * w)) &&
+            img->run[next] < KIMAGE_MAX_RUN)
+            img->run[w] = (uint8_t)(img->run[next] + 1);
+    }
     return 0;
 }
 
@@ -169,5 +190,6 @@ void kimage_free(struct kimage *img)
     free(img->seg);
     free(img->text);
     free(img->cls);
+    free(img->run);
     memset(img, 0, sizeof(*img));
 }

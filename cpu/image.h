@@ -32,6 +32,7 @@ struct kimage {
     uint8_t *text;          /* [text_base, text_base + text_size) */
     uint64_t text_base, text_size;
     uint8_t *cls;           /* one enum insn_class per 4-byte word of text */
+    uint8_t *run;           /* instructions one step runs from here (>= 1) */
     struct kseg { uint64_t pa; uint64_t filesz, memsz; uint8_t *data; } *seg;
     unsigned nseg;
 };
@@ -46,6 +47,14 @@ void kimage_free(struct kimage *img);
 
 /* Class of one instruction word (exposed for tests). */
 enum insn_class insn_classify(uint32_t insn);
+
+/* Does this INSN_PLAIN word only read and write registers, without memory
+ * access or change of control flow (data processing, immediate or
+ * register; Arm ARM C4.1, op0 = bits[28:25])? Such instructions commute
+ * with every other CPU's events, so a step runs a straight-line group of
+ * them together with the next visible instruction (at most KIMAGE_MAX_RUN). */
+int insn_register_only(uint32_t insn);
+#define KIMAGE_MAX_RUN 32
 
 /* Fields of a system instruction (MSR/MRS/SYS). */
 struct sysinsn { unsigned op0, op1, crn, crm, op2, rt; };

@@ -268,10 +268,9 @@ static void cpu_event(struct machine *m, unsigned i)
     struct cpu *c = &m->cpu[i];
 
     if (c->mode == CPU_KCORE) {
-        uint64_t pc = c->pc;
+        uint64_t before = c->insns;
         enum cpu_event ev = cpu_step(c);
-        c->last_pc = pc;
-        m->st.guest_instructions++;
+        m->st.guest_instructions += c->insns - before;
         if (c->nacc)
             c->last_data_addr = c->acc[c->nacc - 1].va & ~(uint64_t)(MEM_PAGE_SIZE - 1);
         if (ev == CPU_EV_TRAP) {

@@ -70,17 +70,24 @@ static void test_cpu_step_data_sysreg_eret(void **state)
     assert_int_equal(cpu_xreg(c, 0), 1);     /* boot protocol: x0 = CPU index */
     assert_int_equal(cpu_xreg(c, 1), 2);
     assert_int_equal(cpu_xreg(c, 2), 64ull << 20);
-    /* movz, movz, str: the store reaches model memory (MMU off: Device,
-     * non-cacheable, so it goes straight to memory), labelled KCore. */
-    assert_int_equal(run(c, 3), CPU_EV_INSN);
+    /* movz, movz, str run as ONE step: register-only instructions join the
+     * visible instruction after them. The store reaches model memory (MMU
+     * off: Device, non-cacheable, so it goes straight to memory), labelled
+     * KCore. */
+    assert_int_equal(f->img.run[0], 3);
+    assert_int_equal(cpu_step(c), CPU_EV_INSN);
+    assert_int_equal(c->insns, 3);
+    assert_int_equal(c->last_pc, 8);
+    assert_int_equal(c->pc, 12);
     assert_true(c->nacc >= 1);
     assert_int_equal(c->acc[0].cache, CACHE_BYPASS);
     assert_int_equal(mem_read_word(&f->ms.mem, 0x100000, &v, &l), MEM_OK);
     assert_int_equal(v, 0x1234);
     assert_int_equal(l, LABEL_KCORE);
     assert_int_equal(f->ms.cache.valid_lines, 0);
-    /* ldr, msr tpidr_el2, mrs, mrs mpidr */
+    /* ldr, msr tpidr_el2, mrs, mrs mpidr: four steps */
     assert_int_equal(run(c, 4), CPU_EV_INSN);
+    assert_int_equal(c->insns, 7);
     assert_int_equal(cpu_xreg(c, 5), 0x1234);
     assert_int_equal(c->sr[SR_TPIDR_EL2], 0x1234);
     assert_int_equal(cpu_xreg(c, 6), 0x1234);
@@ -207,6 +214,13 @@ static void test_insn_classify_cases(void **state)
     assert_int_equal(insn_classify(0xc8dffc01u), INSN_PLAIN);        /* ldar x1, [x0] */
     assert_int_equal(insn_classify(0xc8e0fc22u), INSN_PLAIN);        /* casal x0, x2, [x1] */
     assert_int_equal(insn_classify(0xf9400001u), INSN_PLAIN);        /* ldr x1, [x0] */
+    assert_true(insn_register_only(0xd2a00201u));                    /* movz */
+    assert_true(insn_register_only(0xca020043u));                    /* eor (register) */
+    assert_true(insn_register_only(0x91000442u));                    /* add (immediate) */
+    assert_false(insn_register_only(0xf9400022u));                   /* ldr */
+    assert_false(insn_register_only(0xf8636824u));                   /* ldr (register offset) */
+    assert_false(insn_register_only(0x17fffffau));                   /* b */
+    assert_false(insn_register_only(0xd51c2100u));                   /* msr: not plain */
 }
 
 static void test_kimage_load_bad_files(void **state)
