@@ -31,6 +31,7 @@ test-asan: build-asan
 
 bench: build
 	./$(BUILD)/bench_mem
+	@if [ -x $(BUILD)/bench_run ]; then ./$(BUILD)/bench_run; fi
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
