@@ -13,12 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/cli.h"
 #include "model/machine.h"
-
-#define EXIT_OK 0
-#define EXIT_VIOLATION 1
-#define EXIT_USAGE 2
-#define EXIT_INTERNAL 3
 
 static const char *prog = "hypsim";
 
@@ -34,6 +30,8 @@ static void usage_main(FILE *f)
 "\n"
 "commands:\n"
 "  run       run one simulation (hypsim run --help)\n"
+"  replay    re-execute a recorded trace, --verify it, --log it step by step\n"
+"  shrink    minimise a trace that ends in a violation\n"
 "\n"
 "exit codes: 0 no violation, 1 violation found, 2 bad usage or input,\n"
 "            3 internal error\n");
@@ -60,6 +58,8 @@ static void usage_run(FILE *f)
 "  --seed S          seed of every random choice (default 1)\n"
 "  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3)\n"
 "  --check MODE      incremental | full | off (default incremental)\n"
+"  --record FILE     write the run as a trace (traces/FORMAT.md)\n"
+"  --hash-every K    state-hash checkpoint every K steps in the trace (1000)\n"
 "output:\n"
 "  --json            print a JSON summary on stdout\n"
 "  --quiet           print nothing but errors (and --json)\n"
@@ -96,6 +96,8 @@ static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, u
 struct run_opts {
     struct machine_config cfg;
     bool json, quiet;
+    const char *record;        /* --record FILE */
+    uint64_t hash_every;
 };
 
 /* Parse the machine and run flags shared by run-like commands. Returns 0,
@@ -104,6 +106,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 {
     machine_config_default(&o->cfg);
     o->json = o->quiet = false;
+    o->record = NULL;
+    o->hash_every = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
@@ -171,6 +175,14 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
                 return bad("--scenario needs a path%s%s", "", "");
             snprintf(o->cfg.scenario_path, sizeof(o->cfg.scenario_path), "%s", v);
             i++;
+        } else if (!strcmp(a, "--record")) {
+            if (!v)
+                return bad("--record needs a path%s%s", "", "");
+            o->record = v;
+            i++;
+        } else if (!strcmp(a, "--hash-every")) {
+            if (!(rc = parse_u64(a, v, 1, 1ull << 53, &x))) o->hash_every = x;
+            i++;
         } else if (!strcmp(a, "--kcore")) {
             if (!v)
                 return bad("--kcore needs a path%s%s", "", "");
@@ -222,7 +234,7 @@ static const char *hc_name(unsigned hc)
     }
 }
 
-static void print_summary(const struct machine *m, double el)
+void cli_print_summary(const struct machine *m, double el)
 {
     const struct machine_stats *s = &m->st;
     printf("hypsim run: %u CPUs, %u VMs, %llu MiB, seed %llu, %s schedule\n", m->cfg.ncpus,
@@ -258,7 +270,7 @@ static void print_summary(const struct machine *m, double el)
     printf("result: %s\n", m->nviol ? "VIOLATION" : "ok");
 }
 
-static void print_json(const struct machine *m, double el)
+void cli_print_json(const struct machine *m, double el, const char *trace)
 {
     cJSON *o = cJSON_CreateObject(), *va = cJSON_CreateArray(), *hc = cJSON_CreateObject();
     const struct machine_stats *s = &m->st;
@@ -283,7 +295,10 @@ static void print_json(const struct machine *m, double el)
         cJSON_AddNumberToObject(o, "seed", (double)m->cfg.seed);
     else
         cJSON_AddStringToObject(o, "seed", seed);
-    cJSON_AddNullToObject(o, "trace");
+    if (trace)
+        cJSON_AddStringToObject(o, "trace", trace);
+    else
+        cJSON_AddNullToObject(o, "trace");
     cJSON_AddNumberToObject(o, "elapsed_s", el);
     cJSON_AddNumberToObject(o, "steps_per_s", el > 0 ? s->steps / el : 0);
     for (unsigned i = 0; i < 32; i++)
@@ -309,6 +324,7 @@ static int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
     struct machine *m;
+    struct cli_record *rec = NULL;
     char err[512];
     int rc = parse_run(argc, argv, &o);
     double t0, el, last = 0;
@@ -328,6 +344,11 @@ static int cmd_run(int argc, char **argv)
         free(m);
         return EXIT_USAGE;
     }
+    if (o.record && (rc = cli_record_begin(&rec, m, o.record, o.hash_every)) != 0) {
+        machine_free(m);
+        free(m);
+        return rc;
+    }
     progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
     t0 = now_s();
     for (uint64_t i = 0; i < o.cfg.steps; i++) {
@@ -346,10 +367,14 @@ static int cmd_run(int argc, char **argv)
     if (progress && last > 0)
         fprintf(stderr, "\r%60s\r", "");
     if (o.json)
-        print_json(m, el);
+        cli_print_json(m, el, o.record);
     else if (!o.quiet)
-        print_summary(m, el);
+        cli_print_summary(m, el);
     rc = m->nviol ? EXIT_VIOLATION : EXIT_OK;
+    if (rec) {
+        int wrc = cli_record_end(rec, m, o.quiet || o.json);
+        rc = wrc ? wrc : rc;
+    }
     machine_free(m);
     free(m);
     return rc;
@@ -367,6 +392,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "replay"))
+        return cmd_replay(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "shrink"))
+        return cmd_shrink(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command '%s' (see 'hypsim --help')\n", prog, argv[1]);
     return EXIT_USAGE;
 }

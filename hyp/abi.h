@@ -108,4 +108,12 @@
 #define KC_FNV_OFFSET      0xcbf29ce484222325ull
 #define KC_FNV_PRIME       0x100000001b3ull
 
+/* ---- Additions by KCore (hyp/): limits and panic reasons -------------- */
+#define KC_MAX_IMAGE_PAGES 64            /* HC_SET_BOOT_INFO npages: 1..64   */
+/* x0 at a KCore panic (BRK). */
+#define KC_PANIC_VECTOR    0x100u        /* + vector offset / 0x80: unexpected exception */
+#define KC_PANIC_DEADLOCK  0x200u        /* a spinlock was not acquired within its bound */
+#define KC_PANIC_BOOT      0x300u        /* bad boot arguments or no pool pages at boot  */
+#define KC_PANIC_BUG       0x400u        /* an internal consistency check failed         */
+
 #endif

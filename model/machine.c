@@ -365,6 +365,8 @@ int machine_step(struct machine *m)
     if (!m->stop)
         inv_after_step(m, (unsigned)cpu, k);
     m->st.steps++;
+    if (m->step_hook)
+        m->step_hook(m->step_arg, m, (unsigned)cpu, k);
     return m->stop ? 1 : 0;
 }
 

@@ -130,6 +130,11 @@ struct machine {
     /* Choice recorder (traces): called with every choice made. */
     void (*record_hook)(void *arg, uint32_t n, uint32_t choice);
     void *record_arg;
+    /* Step observer (traces: checkpoints, logs): called at the end of every
+     * step that ran an event, after st.steps was incremented, with the CPU
+     * and the kind of the event. */
+    void (*step_hook)(void *arg, const struct machine *m, unsigned cpu, enum event_kind k);
+    void *step_arg;
 };
 
 /* Build the machine: memory, cache, TLBs, the KCore image (cfg->kcore_path),
