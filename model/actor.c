@@ -107,7 +107,6 @@ static int pick_vm(struct machine *m, bool (*pred)(const struct host_vm *))
     return n ? cand[machine_choose(m, (uint32_t)n)] : -1;
 }
 
-static bool vm_used(const struct host_vm *v) { return v->used; }
 static bool vm_needs_vcpu(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->nvcpus == 0; }
 static bool vm_needs_image(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->nvcpus && !v->image_pages; }
 static bool vm_needs_verify(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->image_pages; }
