@@ -462,6 +462,24 @@ enum cpu_event cpu_step(struct cpu *c)
     case INSN_WFX:
         set_trap(c, TRAP_WFX, insn);
         goto trapped;
+    case INSN_WFE:
+        /* WFE: consume a pending event, else wait for one (an implementation
+         * may also wake spuriously; this model does not). */
+        c->pc = pc + 4;
+        c->insns++;
+        if (c->event)
+            c->event = false;
+        else
+            c->mode = CPU_WFE;
+        return CPU_EV_INSN;
+    case INSN_SEV:
+        c->pc = pc + 4;
+        c->insns++;
+        if ((insn >> 5 & 7) == 5) {                    /* SEVL: this CPU only */
+            c->event = true;
+            return CPU_EV_INSN;
+        }
+        return CPU_EV_SEV;
     case INSN_HVC:
     default:
         set_trap(c, TRAP_UNDEF, insn);
@@ -475,6 +493,15 @@ enum cpu_event cpu_step(struct cpu *c)
 trapped:
     c->mode = CPU_HALTED;
     return CPU_EV_TRAP;
+}
+
+void cpu_signal_event(struct cpu *c)
+{
+    c->event = true;
+    if (c->mode == CPU_WFE) {
+        c->event = false;
+        c->mode = CPU_KCORE;
+    }
 }
 
 void cpu_take_exception(struct cpu *c, uint64_t esr, uint64_t far, uint64_t hpfar,

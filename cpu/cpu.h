@@ -36,7 +36,9 @@ enum sysreg {
 };
 const char *sysreg_name(enum sysreg r);
 
-enum cpu_mode { CPU_KCORE, CPU_HOST, CPU_GUEST, CPU_HALTED };
+/* CPU_WFE: KCore executed WFE with its event register clear; the CPU is
+ * not schedulable until another CPU's SEV (Arm ARM, "Wait for Event"). */
+enum cpu_mode { CPU_KCORE, CPU_HOST, CPU_GUEST, CPU_HALTED, CPU_WFE };
 
 enum trap_kind {
     TRAP_NONE = 0,
@@ -44,7 +46,7 @@ enum trap_kind {
     TRAP_UNDEF,         /* undefined / unsupported instruction or system register */
     TRAP_PANIC,         /* BRK: KCore panicked, x0 = reason */
     TRAP_EXCLUSIVE,     /* load/store exclusive (not supported, see hyp/README.md) */
-    TRAP_WFX,           /* WFI/WFE: would sleep forever (no interrupts modelled) */
+    TRAP_WFX,           /* WFI: would sleep forever (no interrupts modelled) */
     TRAP_PC,            /* PC left KCore's text */
     TRAP_UNICORN,       /* Unicorn refused (unmapped access, ...) */
     TRAP_TEXT_READ,     /* data read of KCore's text (would bypass the model) */
@@ -73,6 +75,7 @@ struct cpu {
     struct mmu_ctx el2;                /* KCore's translation context */
     struct cpu_trap trap;
     uint64_t eret_elr;                 /* ELR of the last ERET to EL1 */
+    bool event;                        /* the event register (WFE/SEV) */
     /* Accesses made by the last step (for logs and invariants). */
     struct msys_access acc[CPU_MAX_ACCESS];
     unsigned nacc;
@@ -86,7 +89,12 @@ enum cpu_event {
     CPU_EV_INSN,        /* one KCore instruction ran */
     CPU_EV_ERET_EL1,    /* KCore returned to EL1: mode is now HOST or GUEST */
     CPU_EV_TRAP,        /* c->trap says what; the CPU is halted */
+    CPU_EV_SEV,         /* SEV ran: the machine sets every CPU's event register */
 };
+
+/* Another CPU's SEV reached this one: set its event register, and wake it
+ * if it waits in WFE. */
+void cpu_signal_event(struct cpu *c);
 
 /* Create the engine for CPU idx of ncpus, at the image's entry, EL2h, MMU
  * off, x0 = idx, x1 = ncpus, x2 = memory bytes. Returns 0 or -1. */

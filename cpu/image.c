@@ -32,8 +32,12 @@ enum insn_class insn_classify(uint32_t i)
         if (op0 == 0) {
             if (crn == 3 && op2 == 4)                  /* DSB */
                 return INSN_DSB;
-            if (crn == 2 && crm == 0 && (op2 == 2 || op2 == 3))
-                return INSN_WFX;                       /* WFE, WFI */
+            if (crn == 2 && crm == 0 && op2 == 2)
+                return INSN_WFE;
+            if (crn == 2 && crm == 0 && op2 == 3)
+                return INSN_WFX;                       /* WFI */
+            if (crn == 2 && crm == 0 && (op2 == 4 || op2 == 5))
+                return INSN_SEV;                       /* SEV, SEVL */
             if (crn == 2 || crn == 3)                  /* hints, DMB, ISB, CLREX */
                 return INSN_BARRIER;
             return INSN_PLAIN;                         /* MSR (immediate): PSTATE */

@@ -23,7 +23,9 @@ enum insn_class {
     INSN_ERET,
     INSN_HVC,           /* HVC/SMC/SVC executed by KCore itself */
     INSN_BRK,           /* panic */
-    INSN_WFX,           /* WFI/WFE */
+    INSN_WFX,           /* WFI */
+    INSN_WFE,
+    INSN_SEV,           /* SEV, SEVL */
     INSN_EXCLUSIVE,     /* LDXR/STXR family: not supported (per-engine monitors) */
 };
 

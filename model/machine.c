@@ -226,7 +226,7 @@ static void hw_tlb_fill(struct machine *m, unsigned i)
         addr = c->last_data_addr + ((uint64_t)machine_choose(m, 16) << MEM_PAGE_SHIFT);
     else
         addr = (uint64_t)machine_choose(m, (uint32_t)pages) << MEM_PAGE_SHIFT;
-    if (c->mode == CPU_KCORE || c->mode == CPU_HALTED) {
+    if (c->mode == CPU_KCORE || c->mode == CPU_HALTED || c->mode == CPU_WFE) {
         msys_translate(&m->ms, i, &c->el2, addr, MMU_ACC_READ, false, &r, &f, &hit);
     } else {
         cpu_el1_ctx(c, &ctx);
@@ -286,6 +286,9 @@ static void cpu_event(struct machine *m, unsigned i)
                               (unsigned long long)c->trap.pc, f);
         } else if (ev == CPU_EV_ERET_EL1) {
             actor_resume(m, i);
+        } else if (ev == CPU_EV_SEV) {
+            for (unsigned k = 0; k < m->cfg.ncpus; k++)
+                cpu_signal_event(&m->cpu[k]);
         }
     } else if (c->mode == CPU_HOST || c->mode == CPU_GUEST) {
         actor_act(m, i);
@@ -342,10 +345,11 @@ int machine_step(struct machine *m)
     if (m->stop)
         return 1;
     for (unsigned i = 0; i < m->cfg.ncpus; i++)
-        if (m->cpu[i].mode != CPU_HALTED)
+        if (m->cpu[i].mode != CPU_HALTED && m->cpu[i].mode != CPU_WFE)
             live[nlive++] = i;
     if (nlive == 0) {
-        machine_violation(m, -1, 0, ~0ull, 0, 0, "every CPU is halted");
+        machine_violation(m, -1, 0, ~0ull, 0, 0,
+                          "no CPU can run: every CPU is halted or waits in WFE (deadlock)");
         return 1;
     }
     /* Event kind: CPU, or (random and PCT only) a hardware event. */
@@ -396,7 +400,7 @@ uint64_t machine_hash(const struct machine *m)
         }
         h = fnv(h, &c->pc, 8);
         h = fnv(h, c->sr, sizeof(c->sr));
-        v = (uint64_t)c->mode << 32 | c->guest_vm;
+        v = (uint64_t)c->mode << 32 | (uint64_t)c->event << 31 | c->guest_vm;
         h = fnv(h, &v, 8);
     }
     v = m->ms.tlb.npending;

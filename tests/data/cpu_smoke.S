@@ -50,3 +50,9 @@ _start:
     ldr  x5, [x3, #8]
     dc   civac, x3
     brk  #0
+.org 0x800          // case 8: SEVL sets the event, WFE consumes it; the next WFE waits; SEV
+    sevl
+    wfe
+    wfe
+    sev
+    brk  #0

@@ -184,6 +184,24 @@ static void test_cpu_step_dc_zva(void **state)
     assert_int_equal(v, 0);
 }
 
+static void test_cpu_step_wfe_sev(void **state)
+{
+    struct cpu *c = &((struct fx *)*state)->cpu[0];
+    c->pc = 0x800;
+    assert_int_equal(cpu_step(c), CPU_EV_INSN);          /* SEVL: own event register */
+    assert_true(c->event);
+    assert_int_equal(cpu_step(c), CPU_EV_INSN);          /* WFE consumes it, goes on */
+    assert_false(c->event);
+    assert_int_equal(c->mode, CPU_KCORE);
+    assert_int_equal(cpu_step(c), CPU_EV_INSN);          /* WFE with no event: waits */
+    assert_int_equal(c->mode, CPU_WFE);
+    assert_int_equal(c->pc, 0x80c);
+    cpu_signal_event(c);                                 /* another CPU's SEV */
+    assert_int_equal(c->mode, CPU_KCORE);
+    assert_false(c->event);
+    assert_int_equal(cpu_step(c), CPU_EV_SEV);           /* SEV: the machine broadcasts */
+}
+
 static void test_cpu_take_exception_enters_vector(void **state)
 {
     struct cpu *c = &((struct fx *)*state)->cpu[0];
@@ -207,6 +225,9 @@ static void test_insn_classify_cases(void **state)
     assert_int_equal(insn_classify(0xd5033fdfu), INSN_BARRIER);      /* isb */
     assert_int_equal(insn_classify(0xd503201fu), INSN_BARRIER);      /* nop */
     assert_int_equal(insn_classify(0xd503207fu), INSN_WFX);          /* wfi */
+    assert_int_equal(insn_classify(0xd503205fu), INSN_WFE);          /* wfe */
+    assert_int_equal(insn_classify(0xd503209fu), INSN_SEV);          /* sev */
+    assert_int_equal(insn_classify(0xd50320bfu), INSN_SEV);          /* sevl */
     assert_int_equal(insn_classify(0xd508831fu), INSN_SYS);          /* tlbi vmalle1is */
     assert_int_equal(insn_classify(0xd51c2100u), INSN_MSR);          /* msr vttbr_el2, x0 */
     assert_int_equal(insn_classify(0xd53c2100u), INSN_MRS);          /* mrs x0, vttbr_el2 */
@@ -253,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_step_text_read_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_step_lse_atomics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_step_dc_zva, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_step_wfe_sev, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_take_exception_enters_vector, setup, teardown),
         cmocka_unit_test(test_insn_classify_cases),
         cmocka_unit_test(test_kimage_load_bad_files),
