@@ -32,6 +32,7 @@ static void usage_main(FILE *f)
 "  run       run one simulation (hypsim run --help)\n"
 "  replay    re-execute a recorded trace, --verify it, --log it step by step\n"
 "  shrink    minimise a trace that ends in a violation\n"
+"  litmus    run herd AArch64 VMSA litmus tests on the model (hypsim litmus --help)\n"
 "\n"
 "exit codes: 0 no violation, 1 violation found, 2 bad usage or input,\n"
 "            3 internal error\n");
@@ -380,6 +381,8 @@ static int cmd_run(int argc, char **argv)
     return rc;
 }
 
+int cmd_litmus(int argc, char **argv);   /* cli/cmd_litmus.c */
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -396,6 +399,7 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(argv[1], "shrink"))
         return cmd_shrink(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "litmus")) return cmd_litmus(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command '%s' (see 'hypsim --help')\n", prog, argv[1]);
     return EXIT_USAGE;
 }
