@@ -364,11 +364,39 @@ static void rd_page(const struct machine *m, uint64_t pa, uint64_t *out)
     }
 }
 
-static uint64_t owner_entry(const struct machine *m, uint64_t pfn)
+static uint64_t owner_entry_raw(const struct machine *m, uint64_t pfn)
 {
     if (pfn >= KC_OWNER_SIZE / 8)
         return KC_OWN_MAKE(KC_OWNER_NONE, 0, 0);
     return rd(m, KC_OWNER_BASE + 8 * pfn);
+}
+
+/* The owner the invariants hold KCore to. KCore's own region [0, KC_END)
+ * (code, data, stacks, page-table pool, ownership array: hyp/abi.h) is
+ * KCore's whatever the ownership array says: the array is KCore's say-so,
+ * and a KCore that records one of its own pages as someone else's must not
+ * thereby make mapping it legal. Elsewhere the array is the truth. */
+static uint64_t owner_entry(const struct machine *m, uint64_t pfn)
+{
+    if (pfn < (KC_END >> MEM_PAGE_SHIFT))
+        return KC_OWN_MAKE(KC_OWNER_KCORE, 0, 0);
+    return owner_entry_raw(m, pfn);
+}
+
+/* Invariant 7 (bookkeeping), per ownership entry: once booted, the array
+ * records each of KCore's own pages as KCore's. */
+static void check_kcore_record(const struct machine *m, struct inv_report *r, uint64_t pfn)
+{
+    char on[16];
+    unsigned o;
+
+    if (pfn >= (KC_END >> MEM_PAGE_SHIFT))
+        return;
+    o = KC_OWN_OWNER(owner_entry_raw(m, pfn));
+    if (o != KC_OWNER_KCORE)
+        rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_KCORE, owner_label(o),
+                "the ownership array records KCore's page %#llx as owned by %s",
+                (unsigned long long)(pfn << MEM_PAGE_SHIFT), owner_name(o, on, sizeof on));
 }
 
 static bool page_in_mem(const struct machine *m, uint64_t pa)
@@ -556,7 +584,9 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
                 (unsigned long long)KC_POOL_BASE, (unsigned long long)(KC_POOL_BASE + KC_POOL_SIZE));
     if (!booted)
         return;
-    unsigned o = page_in_mem(m, pa) ? KC_OWN_OWNER(owner_entry(m, pa >> MEM_PAGE_SHIFT))
+    /* The array itself must record table pages as KCore's (bookkeeping of
+     * the table pool), so read it raw here. */
+    unsigned o = page_in_mem(m, pa) ? KC_OWN_OWNER(owner_entry_raw(m, pa >> MEM_PAGE_SHIFT))
                                      : KC_OWNER_NONE;
     if (o != KC_OWNER_KCORE)
         rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), owner_label(o),
@@ -933,6 +963,8 @@ static unsigned full_checks(const struct machine *m, struct inv_report *r)
     if (!a.booted)
         return 1;
     tlbs_check(m, r, INV_BIT(1) | INV_BIT(3));
+    for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
+        check_kcore_record(m, r, pfn);
     return 5;
 }
 
@@ -1270,6 +1302,8 @@ static void inc_recheck_all(struct machine *m, struct inv_report *r)
     }
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         inc_tlb_sync(m, r, c, true, ~0ull);
+    for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
+        check_kcore_record(m, r, pfn);
 }
 
 /* Re-read every word the checker tracks (tables, published page), then
@@ -1443,8 +1477,11 @@ static void inc_step(struct machine *m, unsigned cpu, enum event_kind ev, struct
         inc_recheck_all(m, r);
         return;
     }
-    for (unsigned i = 0; i < st->nown; i++)
+    for (unsigned i = 0; i < st->nown; i++) {
         inc_recheck_page(m, r, st->own[i]);
+        if (inv_booted(m))
+            check_kcore_record(m, r, st->own[i]);
+    }
     if (ev == EV_CPU || ev == EV_TLB_FILL)
         inc_tlb_sync(m, r, cpu, false, ~0ull);
 }
