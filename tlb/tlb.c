@@ -198,6 +198,7 @@ int tlb_clone(struct tlb *dst, const struct tlb *src)
     dst->cap = src->cap;
     dst->used = src->used;
     dst->tick = src->tick;
+    dst->gen = src->gen;
     return 0;
 }
 
@@ -343,6 +344,7 @@ int tlb_fill(struct tlb *t, enum mmu_regime regime, enum tlb_kind kind,
     if (!t->e[slot].valid)
         t->used++;
     t->e[slot] = ne;
+    t->gen++;
     touch(t, &t->e[slot]);
     return slot;
 }
@@ -353,6 +355,7 @@ void tlb_evict(struct tlb *t, unsigned idx)
         return;
     memset(&t->e[idx], 0, sizeof t->e[idx]);
     t->used--;
+    t->gen++;
 }
 
 int tlb_nth_valid(const struct tlb *t, unsigned n)

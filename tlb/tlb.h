@@ -45,7 +45,9 @@ struct tlb {
     unsigned cap;
     struct tlb_entry *e;
     unsigned used;           /* valid entries */
-    uint64_t tick;
+    uint64_t tick;           /* LRU clock: advances on every fill and hit */
+    uint64_t gen;            /* advances on every change of an entry (fill,
+                                eviction, invalidation), never on a hit */
 };
 
 enum tlbi_type {
