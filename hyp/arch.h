@@ -39,6 +39,11 @@ static inline u64 kc_pa(const void *va) { return (u64)(uintptr_t)va; }
 
 static inline void kc_isb(void) { __asm__ volatile("isb" : : : "memory"); }
 static inline void kc_dsb_ish(void) { __asm__ volatile("dsb ish" : : : "memory"); }
+/* Wait for an event (WFE) / send one to every CPU (SEV) / set this CPU's
+ * own event register (SEVL): lock waiters sleep instead of spinning. */
+static inline void kc_wfe(void) { __asm__ volatile("wfe" : : : "memory"); }
+static inline void kc_sev(void) { __asm__ volatile("sev" : : : "memory"); }
+static inline void kc_sevl(void) { __asm__ volatile("sevl" : : : "memory"); }
 /* TLBI IPAS2E1IS: stage-2 entries for one IPA, current VMID (VTTBR_EL2). */
 static inline void kc_tlbi_ipas2e1is(u64 ipa)
 { __asm__ volatile("tlbi ipas2e1is, %0" : : "r"(ipa >> KC_PAGE_SHIFT) : "memory"); }
@@ -100,6 +105,9 @@ static inline u64 kc_pa(const void *va) { return (u64)((const unsigned char *)va
 void kc_native_op(enum kc_native_op op, u64 arg);
 static inline void kc_isb(void) { kc_native_op(KC_OP_ISB, 0); }
 static inline void kc_dsb_ish(void) { kc_native_op(KC_OP_DSB, 0); }
+static inline void kc_wfe(void) { }
+static inline void kc_sev(void) { }
+static inline void kc_sevl(void) { }
 static inline void kc_tlbi_ipas2e1is(u64 ipa) { kc_native_op(KC_OP_TLBI_IPAS2E1IS, ipa >> KC_PAGE_SHIFT); }
 static inline void kc_tlbi_vmalle1is(void) { kc_native_op(KC_OP_TLBI_VMALLE1IS, 0); }
 static inline void kc_tlbi_vmalls12e1is(void) { kc_native_op(KC_OP_TLBI_VMALLS12E1IS, 0); }

@@ -8,6 +8,11 @@
  */
 #include "sysregs.h"
 
+/* Name this file in the symbol table: without a .file the linker names it
+ * after the compiler's random temporary object, and no two builds of KCore
+ * would be bit-identical (traces pin the ELF's SHA-256). */
+    .file "boot.S"
+
 .macro mov64 reg, val
     movz    \reg, #((\val) & 0xffff)
     movk    \reg, #(((\val) >> 16) & 0xffff), lsl #16
@@ -30,20 +35,8 @@ _start:
     mov     sp, x3
     cbnz    x19, secondary
 
-    // CPU 0, MMU off: zero .bss with plain stores (Device memory: no DC ZVA).
-    adrp    x3, __bss_start
-    add     x3, x3, :lo12:__bss_start
-    adrp    x4, __bss_end
-    add     x4, x4, :lo12:__bss_end
-    // 64 bytes per iteration (kcore.ld aligns .bss to 64).
-1:  cmp     x3, x4
-    b.hs    2f
-    stp     xzr, xzr, [x3]
-    stp     xzr, xzr, [x3, #16]
-    stp     xzr, xzr, [x3, #32]
-    stp     xzr, xzr, [x3, #48]
-    add     x3, x3, #64
-    b       1b
+    // CPU 0. .bss is already zero: the loader zero-fills each segment's
+    // memsz beyond its filesz, as an ELF loader does (hyp/README.md).
 2:  mov     x0, x20
     mov     x1, x21
     bl      kc_boot_build_s1                // -> x0 = TTBR0_EL2

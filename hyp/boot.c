@@ -105,6 +105,12 @@ void kc_boot_finish(u64 vbar)
     if (kc_pgt_init(&kc.host_s2, 1, KC_IPA_BITS, &kc_pool_ops) != KC_PGT_OK)
         kc_panic(KC_PANIC_BOOT);
     kc.host_vttbr = kc.host_s2.root | ((u64)KC_VMID_HOST << KC_VTTBR_VMID_SHIFT);
+#ifdef KC_MUTANT_KCORE_IN_HOST_MAP
+    /* The host's identity map starts one page too low: KCore's last page. */
+    if (kc_pgt_map(&kc.host_s2, KC_END - KC_PAGE_SIZE, KC_PAGE_SIZE, KC_END - KC_PAGE_SIZE,
+                   KC_S2_RAM, 3) != KC_PGT_OK)
+        kc_panic(KC_PANIC_BOOT);
+#endif
 
     kc_publish(KC_PUB_HOST_VTTBR, kc.host_vttbr);
     for (unsigned i = 0; i < KC_MAX_VMS; i++) {

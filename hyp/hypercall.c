@@ -46,7 +46,11 @@ static __attribute__((unused)) bool owner_is_vm(unsigned o) { return o >= KC_OWN
 static void host_tlb_flush_ipa(u64 ipa)
 {
     u64 cur = kc_read_sysreg(vttbr_el2);
+#ifdef KC_MUTANT_TLBI_WRONG_VMID
+    bool sw = false;                   /* TLBIs go to whatever VMID is current */
+#else
     bool sw = cur != kc.host_vttbr;
+#endif
 
     if (sw) {
         kc_write_sysreg(kc.host_vttbr, vttbr_el2);
@@ -81,6 +85,7 @@ static s64 hc_register_vm(void)
         vm->busy = false;
         vm->image_pages = 0;
         vm->image_hash = 0;
+        vm->ipa_end = 0;
         vm->nrunning = 0;
         for (unsigned v = 0; v < KC_MAX_VCPUS; v++) {
             vm->vcpu[v].registered = false;
@@ -159,15 +164,26 @@ static s64 host_page_donatable(u64 pfn)
  * the host's). The caller completes the TLBI with host_tlb_finish(). */
 static void host_unmap_start(u64 pfn)
 {
+#ifdef KC_MUTANT_TLBI_BEFORE_UNMAP
+    kc_tlbi_ipas2e1is(pfn << KC_PAGE_SHIFT);          /* invalidate, then unmap: */
+    kc_dsb_ish();                                      /* a walk in between refills */
+    kc_pgt_unmap(&kc.host_s2, pfn << KC_PAGE_SHIFT, KC_PAGE_SIZE);
+#elif defined(KC_MUTANT_TLBI_WRONG_IPA)
+    kc_pgt_unmap(&kc.host_s2, pfn << KC_PAGE_SHIFT, KC_PAGE_SIZE);
+    kc_tlbi_ipas2e1is(pfn);                            /* a frame number, not an IPA */
+#else
     kc_pgt_unmap(&kc.host_s2, pfn << KC_PAGE_SHIFT, KC_PAGE_SIZE);
 #ifndef KC_MUTANT_NO_TLBI_DONATE
     kc_tlbi_ipas2e1is(pfn << KC_PAGE_SHIFT);
+#endif
 #endif
 }
 
 static void host_tlb_finish(void)
 {
-#ifndef KC_MUTANT_NO_TLBI_DONATE
+#if defined(KC_MUTANT_TLBI_NO_DSB)
+    kc_tlbi_vmalle1is();                               /* left pending: no DSB */
+#elif !defined(KC_MUTANT_NO_TLBI_DONATE)
     kc_dsb_ish();
     kc_tlbi_vmalle1is();
     kc_dsb_ish();
@@ -176,6 +192,13 @@ static void host_tlb_finish(void)
 
 /* Give pfn (already out of the host's stage 2 and TLBs) to VM idx at gfn
  * (host_lock and the VM's lock held; the VM's tables for gfn exist). */
+/* Tables for [0, end) of the VM's IPA space may exist from now on. */
+static void vm_note_ipa_end(struct kc_vm *vm, u64 end)
+{
+    if (end > vm->ipa_end)
+        vm->ipa_end = end;
+}
+
 static void give_to_vm(struct kc_vm *vm, u64 idx, u64 pfn, u64 gfn)
 {
     kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), 0, gfn));
@@ -202,6 +225,7 @@ static s64 hc_set_boot_info(u64 idx, u64 pfn, u64 n, u64 hash)
             ret = HC_EINVAL;                           /* gfn already mapped */
             goto out;
         }
+    vm_note_ipa_end(vm, n << KC_PAGE_SHIFT);
     if (kc_pgt_prealloc(&vm->s2, 0, n << KC_PAGE_SHIFT) != KC_PGT_OK) {
         ret = HC_ENOMEM;
         goto out;
@@ -228,8 +252,13 @@ out:
 static u64 fnv_page(u64 h, u64 pa)
 {
     const u64 *w = kc_va(pa);
+    /* Unrolled: register-only instructions run in the step of the next
+     * load or branch (cpu/image.h), so a loop branch per byte would cost a
+     * simulated step per byte. */
+#pragma GCC unroll 4
     for (unsigned i = 0; i < KC_PAGE_SIZE / 8; i++) {
         u64 v = kc_read_once(&w[i]);
+#pragma GCC unroll 8
         for (unsigned b = 0; b < 8; b++) {
             h = (h ^ (v & 0xff)) * KC_FNV_PRIME;
             v >>= 8;
@@ -291,18 +320,23 @@ static s64 hc_donate(u64 idx, u64 pfn, u64 gfn)
         ret = HC_ESTATE;
     else if (kc_pgt_lookup(&vm->s2, gfn << KC_PAGE_SHIFT, NULL))
         ret = HC_EINVAL;                               /* gfn already mapped */
-    else if (kc_pgt_prealloc(&vm->s2, gfn << KC_PAGE_SHIFT, KC_PAGE_SIZE) != KC_PGT_OK)
+    else if ((vm_note_ipa_end(vm, (gfn + 1) << KC_PAGE_SHIFT),
+              kc_pgt_prealloc(&vm->s2, gfn << KC_PAGE_SHIFT, KC_PAGE_SIZE)) != KC_PGT_OK)
         ret = HC_ENOMEM;
     if (ret != HC_OK)
         goto out;
+#ifndef KC_MUTANT_OWNER_NO_LOCK
     kc_lock(&kc.host_lock);
+#endif
     ret = host_page_donatable(pfn);
     if (ret == HC_OK) {
         host_unmap_start(pfn);
         host_tlb_finish();
         give_to_vm(vm, idx, pfn, gfn);
     }
+#ifndef KC_MUTANT_OWNER_NO_LOCK
     kc_unlock(&kc.host_lock);
+#endif
 out:
     kc_unlock(&vm->lock);
     return ret;
@@ -369,10 +403,47 @@ static int teardown_unshare(struct kc_walk_ctx *ctx, enum kc_walk_flags visit)
 
 /* Pass 2 (VTTBR = the VM's): unmap, invalidate, scrub, clean, give back;
  * table pages are unlinked and freed after their subtree. */
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+static void reclaim_page(u64 pfn)
+{
+    kc_zero_page(pfn << KC_PAGE_SHIFT);
+    kc_clean_inval_page(pfn << KC_PAGE_SHIFT);
+    kc_dsb_ish();
+    kc_lock(&kc.host_lock);
+    kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_HOST, 0, KC_GFN_NONE));
+    kc_unlock(&kc.host_lock);
+}
+
+/* Teardown by whole leaf tables: unlink the level-3 table, invalidate,
+ * then reclaim every page it maps and free it with its descriptors left
+ * in place (the allocator is trusted to clear it). */
+static int teardown_reclaim_table(struct kc_walk_ctx *ctx)
+{
+    u64 *t = kc_va(kc_pte_addr(ctx->old));
+
+    kc_write_once(ctx->ptep, 0);
+    kc_tlbi_vmalls12e1is();
+    kc_dsb_ish();
+    for (unsigned i = 0; i < KC_PTRS_PER_TABLE; i++) {
+        u64 pte = kc_read_once(&t[i]);
+        if (kc_pte_is_leaf(pte, 3))
+            reclaim_page(kc_pte_addr(pte) >> KC_PAGE_SHIFT);
+    }
+    kc_pool_free(kc_pte_addr(ctx->old));
+    return 0;
+}
+#endif
+
 static int teardown_reclaim(struct kc_walk_ctx *ctx, enum kc_walk_flags visit)
 {
     u64 pfn;
 
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+    if (visit == KC_WALK_TABLE_POST && ctx->level == 2)
+        return teardown_reclaim_table(ctx);
+    if (visit == KC_WALK_LEAF && ctx->level == 3)
+        return 0;                                      /* reclaimed with its table */
+#endif
     if (visit == KC_WALK_TABLE_POST) {
         kc_write_once(ctx->ptep, 0);
         kc_pool_free(kc_pte_addr(ctx->old));
@@ -411,7 +482,7 @@ static s64 hc_teardown(u64 idx)
     s64 ret = HC_OK;
     struct kc_vm *vm;
     struct kc_walker w = { .cb = teardown_unshare, .flags = KC_WALK_LEAF };
-    u64 space = 1ull << KC_IPA_BITS;
+    u64 space;
 
     if (!(vm = vm_lock_checked(idx, &ret)))
         return ret;
@@ -421,6 +492,9 @@ static s64 hc_teardown(u64 idx)
         ret = HC_EBUSY;
     else
         vm->busy = true;                               /* long: work unlocked */
+    /* Nothing is mapped at or above ipa_end: walk only below it (the
+     * table pages covering it are all below it too). */
+    space = vm->ipa_end;
     kc_unlock(&vm->lock);
     if (ret != HC_OK)
         return ret;
@@ -448,6 +522,7 @@ static s64 hc_teardown(u64 idx)
     vm->vttbr = 0;
     vm->image_pages = 0;
     vm->image_hash = 0;
+    vm->ipa_end = 0;
     for (unsigned v = 0; v < KC_MAX_VCPUS; v++)
         vm->vcpu[v].registered = false;
     vm->busy = false;
@@ -585,10 +660,15 @@ static s64 hc_grant(u64 idx, u64 gfn)
     e = kc_owner_get(pfn);
     if (KC_OWN_OWNER(e) != KC_OWNER_VM(idx) || KC_OWN_GFN(e) != gfn)
         ret = HC_EPERM;
+#ifdef KC_MUTANT_GRANT_OVERFLOW
+    else                                               /* 2-bit count, no overflow check */
+        kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), (KC_OWN_COUNT(e) + 1) & 3u, gfn));
+#else
     else if (KC_OWN_COUNT(e) >= 0xffffu)
         ret = HC_EINVAL;                               /* share count would overflow */
     else
         kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), KC_OWN_COUNT(e) + 1, gfn));
+#endif
     kc_unlock(&kc.host_lock);
 out:
     kc_unlock(&vm->lock);

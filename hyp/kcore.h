@@ -82,6 +82,9 @@ struct kc_vm {
     u64 vttbr;                     /* stage-2 root | VMID << 48 */
     struct kc_pgt s2;
     u64 image_pages;               /* 0: no boot info yet */
+    u64 ipa_end;                   /* above every IPA ever mapped: walks of the
+                                      whole VM stop here (each entry visited
+                                      costs simulated steps) */
     u64 image_hash;
     u32 nrunning;                  /* vCPUs running now */
     struct kc_vcpu vcpu[KC_MAX_VCPUS];

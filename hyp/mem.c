@@ -5,8 +5,8 @@
  */
 #include "kcore.h"
 
-#ifdef KC_MUTANT_NO_TABLE_ZERO
-#define POOL_ZERO(pa) ((void)(pa))
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+#define POOL_ZERO(pa) ((void)(pa))   /* the walker zeroes after linking (pgtable.c) */
 #else
 #define POOL_ZERO(pa) kc_zero_page(pa)
 #endif

@@ -5,6 +5,10 @@
  */
 #include "pgtable.h"
 
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+void kc_zero_page(u64 pa);               /* hyp/mem.c: pool pages come dirty */
+#endif
+
 struct walk_data {
     const struct kc_pgt *pgt;
     struct kc_walker *w;
@@ -77,6 +81,9 @@ int kc_pgt_init(struct kc_pgt *pgt, int start_level, unsigned ia_bits,
 
     if (!root)
         return KC_PGT_ENOMEM;
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+    kc_zero_page(root);                  /* a root is not linked: zero it first */
+#endif
     pgt->root = root;
     pgt->start_level = start_level;
     pgt->ia_bits = ia_bits;
@@ -115,6 +122,9 @@ static int map_visitor(struct kc_walk_ctx *ctx, enum kc_walk_flags visit)
     if (!pa)
         return KC_PGT_ENOMEM;
     kc_write_release(ctx->ptep, kc_pte_table(pa));
+#ifdef KC_MUTANT_TABLE_ZERO_LATE
+    kc_zero_page(pa);                    /* linked first, zeroed after */
+#endif
     return 0;
 }
 

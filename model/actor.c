@@ -30,7 +30,9 @@ static void issue_hvc(struct machine *m, unsigned cpu, struct actor_pending *p, 
                       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
     struct cpu *c = &m->cpu[cpu];
+    bool lifecycle = p->lifecycle;     /* set by the caller just before */
     memset(p, 0, sizeof(*p));
+    p->lifecycle = lifecycle;
     p->kind = AOP_HVC;
     p->hc = hc;
     p->arg[0] = a1;
@@ -107,11 +109,11 @@ static int pick_vm(struct machine *m, bool (*pred)(const struct host_vm *))
     return n ? cand[machine_choose(m, (uint32_t)n)] : -1;
 }
 
-static bool vm_needs_vcpu(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->nvcpus == 0; }
-static bool vm_needs_image(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->nvcpus && !v->image_pages; }
-static bool vm_needs_verify(const struct host_vm *v) { return v->used && v->state == VM_STATE_REGISTERED && v->image_pages; }
-static bool vm_runnable(const struct host_vm *v) { return v->used && v->state == VM_STATE_VERIFIED; }
-static bool vm_off(const struct host_vm *v) { return v->used && v->state == VM_STATE_POWEROFF; }
+static bool vm_needs_vcpu(const struct host_vm *v) { return v->used && !v->busy && v->state == VM_STATE_REGISTERED && v->nvcpus == 0; }
+static bool vm_needs_image(const struct host_vm *v) { return v->used && !v->busy && v->state == VM_STATE_REGISTERED && v->nvcpus && !v->image_pages; }
+static bool vm_needs_verify(const struct host_vm *v) { return v->used && !v->busy && v->state == VM_STATE_REGISTERED && v->image_pages; }
+static bool vm_runnable(const struct host_vm *v) { return v->used && !v->busy && v->state == VM_STATE_VERIFIED; }
+static bool vm_off(const struct host_vm *v) { return v->used && !v->busy && v->state == VM_STATE_POWEROFF; }
 static bool vm_wants_page(const struct host_vm *v) { return vm_runnable(v) && v->want_donate; }
 
 /* A host page frame to give away: the host's simple allocator walks up from
@@ -142,14 +144,14 @@ static uint64_t image_hash(struct machine *m, uint64_t pfn, unsigned n)
 static uint64_t host_pick_ipa(struct machine *m)
 {
     uint64_t pfn;
-    switch (machine_choose(m, 8)) {
+    switch (machine_choose(m, 16)) {
     case 0:
         pfn = machine_choose(m, (uint32_t)mem_pages(m));               /* anywhere */
         break;
     case 1:
         pfn = machine_choose(m, KC_END >> MEM_PAGE_SHIFT);              /* KCore's */
         break;
-    case 2:                                                             /* recently given away */
+    case 2: case 3:                                                     /* recently given away */
         pfn = m->act.next_free_pfn - 1 - machine_choose(m, 16);
         break;
     default:
@@ -170,6 +172,14 @@ static void host_act(struct machine *m, unsigned cpu)
     for (int i = 0; i < KC_MAX_VMS; i++)
         nused += m->act.vm[i].used;
 
+    /* A powered-off VM holds memory: the host reclaims it promptly. */
+    if ((vm = pick_vm(m, vm_off)) >= 0 && machine_choose(m, 2)) {
+        m->act.vm[vm].busy = true;
+        p->lifecycle = true;
+        issue_hvc(m, cpu, p, HC_TEARDOWN, (uint64_t)vm, 0, 0, 0);
+        return;
+    }
+
     switch (machine_choose(m, 16)) {
     case 0: case 1: case 2: case 3: case 4: {                 /* memory access */
         bool write = machine_choose(m, 2);
@@ -179,13 +189,17 @@ static void host_act(struct machine *m, unsigned cpu)
         return;
     }
     case 5:                                                   /* boot a new VM */
-        if (nused < m->cfg.nvms) {
+        if (nused + m->act.registering < m->cfg.nvms) {
+            m->act.registering++;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_REGISTER_VM, 0, 0, 0, 0);
             return;
         }
         break;
     case 6:
         if ((vm = pick_vm(m, vm_needs_vcpu)) >= 0) {
+            m->act.vm[vm].busy = true;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_REGISTER_VCPU, (uint64_t)vm, 0, 0, 0);
             return;
         }
@@ -196,16 +210,22 @@ static void host_act(struct machine *m, unsigned cpu)
                 pfn = m->act.next_free_pfn = KC_END >> MEM_PAGE_SHIFT;
             for (unsigned i = 0; i < n; i++)
                 host_alloc_pfn(m);
+            m->act.vm[vm].busy = true;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_SET_BOOT_INFO, (uint64_t)vm, pfn, n, image_hash(m, pfn, n));
             return;
         }
         if ((vm = pick_vm(m, vm_needs_verify)) >= 0) {
+            m->act.vm[vm].busy = true;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_VERIFY_VM, (uint64_t)vm, 0, 0, 0);
             return;
         }
         break;
-    case 7: case 8: case 9:                                   /* run a vCPU */
+    case 7: case 8: case 9: case 14: case 15:                 /* run a vCPU */
         if ((vm = pick_vm(m, vm_runnable)) >= 0) {
+            m->act.vm[vm].busy = true;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_RUN_VCPU, (uint64_t)vm, 0, 0, 0);
             return;
         }
@@ -221,6 +241,8 @@ static void host_act(struct machine *m, unsigned cpu)
         break;
     case 12:                                                  /* tear down */
         if ((vm = pick_vm(m, vm_off)) >= 0) {
+            m->act.vm[vm].busy = true;
+            p->lifecycle = true;
             issue_hvc(m, cpu, p, HC_TEARDOWN, (uint64_t)vm, 0, 0, 0);
             return;
         }
@@ -277,10 +299,16 @@ static void host_resume(struct machine *m, unsigned cpu)
         else
             m->st.hc_fail[p->hc]++;
     }
-    if (r < 0)
-        return;
     unsigned vm = (unsigned)p->arg[0];
     struct host_vm *v = vm < KC_MAX_VMS ? &m->act.vm[vm] : NULL;
+    /* The lifecycle call in flight for this VM has returned. */
+    if (p->lifecycle && p->hc == HC_REGISTER_VM && m->act.registering)
+        m->act.registering--;
+    else if (p->lifecycle && v)
+        v->busy = false;
+    p->lifecycle = false;
+    if (r < 0)
+        return;
     switch (p->hc) {
     case HC_REGISTER_VM:
         if ((uint64_t)r < KC_MAX_VMS) {
@@ -327,24 +355,31 @@ static void guest_act(struct machine *m, unsigned cpu)
     struct cpu *c = &m->cpu[cpu];
     struct actor_pending *p = &m->act.guest_pending[cpu];
     unsigned vm = c->guest_vm;
-    uint64_t gfn = machine_choose(m, GUEST_GFNS);
+    /* Mostly the first few gfns (the image and the pages donated on its
+     * faults, so accesses and grants usually hit mapped memory), sometimes
+     * anywhere in its small IPA window (a fault that exits to the host). */
+    uint64_t gfn = machine_choose(m, 8) ? machine_choose(m, 4) : machine_choose(m, GUEST_GFNS);
 
-    switch (machine_choose(m, 24)) {
-    case 0:
+    switch (machine_choose(m, 32)) {
+    case 0: case 1: case 2:
         issue_hvc(m, cpu, p, HC_GRANT, gfn, 0, 0, 0);
         return;
-    case 1:
+    case 3: case 4:
+        /* revoke what it granted, mostly */
+        if (vm < KC_MAX_VMS && gfn < 64 && !m->act.guest_granted[vm][gfn] && machine_choose(m, 8))
+            for (unsigned g = 0; g < GUEST_GFNS; g++)
+                if (m->act.guest_granted[vm][g]) {
+                    gfn = g;
+                    break;
+                }
         issue_hvc(m, cpu, p, HC_REVOKE, gfn, 0, 0, 0);
         return;
-    case 2: case 3:
+    case 5: case 6:
         issue_hvc(m, cpu, p, HC_YIELD, 0, 0, 0, 0);
         return;
-    case 4:
-        if (machine_choose(m, 8) == 0) {
-            issue_hvc(m, cpu, p, HC_POWEROFF, 0, 0, 0, 0);
-            return;
-        }
-        break;
+    case 7:
+        issue_hvc(m, cpu, p, HC_POWEROFF, 0, 0, 0, 0);
+        return;
     default:
         break;
     }

@@ -88,6 +88,7 @@ struct actor_pending {
     uint64_t ipa;              /* access */
     bool write, cacheable;
     uint64_t val;
+    bool lifecycle;            /* a host lifecycle call (clears host_vm.busy) */
 };
 
 struct host_vm {               /* the host's own bookkeeping of one VM */
@@ -97,6 +98,7 @@ struct host_vm {               /* the host's own bookkeeping of one VM */
     unsigned image_pages;
     uint64_t next_gfn_fault;   /* a gfn the guest faulted on, to donate */
     bool want_donate;
+    bool busy;                 /* one of its lifecycle hypercalls is in flight */
 };
 
 struct actors {
@@ -105,6 +107,7 @@ struct actors {
     struct host_vm vm[KC_MAX_VMS];
     uint64_t guest_granted[KC_MAX_VMS][64];           /* grants per gfn (gfn < 64) */
     uint64_t next_free_pfn;    /* simple host page allocator for donations */
+    unsigned registering;      /* HC_REGISTER_VM calls in flight */
 };
 
 struct inv_state;              /* model/inv.c */
