@@ -21,7 +21,8 @@
 #define ESR_EC_HVC64     0x16u
 #define ESR_IL           (1u << 25)
 #define GUEST_GFNS       16u          /* IPA pages a guest works in */
-#define HOST_HOT_PAGES   64u          /* host pages it touches most */
+#define HOST_HOT_PAGES   ACTOR_HOST_HOT_PAGES
+#define HOST_FIRST_FREE_PFN ACTOR_HOST_FIRST_FREE_PFN
 
 static uint64_t mem_pages(const struct machine *m) { return m->ms.mem.size >> MEM_PAGE_SHIFT; }
 
@@ -122,7 +123,7 @@ static uint64_t host_alloc_pfn(struct machine *m)
 {
     uint64_t pfn = m->act.next_free_pfn++;
     if (m->act.next_free_pfn >= mem_pages(m))
-        m->act.next_free_pfn = KC_END >> MEM_PAGE_SHIFT;
+        m->act.next_free_pfn = HOST_FIRST_FREE_PFN;
     return pfn;
 }
 
@@ -207,7 +208,7 @@ static void host_act(struct machine *m, unsigned cpu)
             unsigned n = 1 + machine_choose(m, 2);
             uint64_t pfn = m->act.next_free_pfn;
             if (pfn + n > mem_pages(m))
-                pfn = m->act.next_free_pfn = KC_END >> MEM_PAGE_SHIFT;
+                pfn = m->act.next_free_pfn = HOST_FIRST_FREE_PFN;
             for (unsigned i = 0; i < n; i++)
                 host_alloc_pfn(m);
             m->act.vm[vm].busy = true;
@@ -306,6 +307,10 @@ static void host_resume(struct machine *m, unsigned cpu)
         m->act.registering--;
     else if (p->lifecycle && v)
         v->busy = false;
+    /* KCore refused the image (it changed after the host hashed it): the VM
+     * is powered off and only good for a tear-down. */
+    if (p->lifecycle && v && p->hc == HC_VERIFY_VM && r == HC_EHASH)
+        v->state = VM_STATE_POWEROFF;
     p->lifecycle = false;
     if (r < 0)
         return;

@@ -101,6 +101,12 @@ struct host_vm {               /* the host's own bookkeeping of one VM */
     bool busy;                 /* one of its lifecycle hypercalls is in flight */
 };
 
+/* The host touches its first ACTOR_HOST_HOT_PAGES pages above KCore's
+ * region most, and gives pages away from above them (it still touches any
+ * page now and then: the host is adversarial). */
+#define ACTOR_HOST_HOT_PAGES 64u
+#define ACTOR_HOST_FIRST_FREE_PFN ((KC_END >> MEM_PAGE_SHIFT) + ACTOR_HOST_HOT_PAGES)
+
 struct actors {
     struct actor_pending host_pending[KC_MAX_CPUS];  /* per CPU: host op in flight */
     struct actor_pending guest_pending[KC_MAX_CPUS];
