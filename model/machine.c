@@ -190,12 +190,16 @@ void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
     va_start(ap, fmt);
     vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
     va_end(ap);
-    if (cpu >= 0 && (unsigned)cpu < m->cfg.ncpus && m->cpu && m->cpu[cpu].uc) {
-        const struct cpu *c = &m->cpu[cpu];
+    /* The instruction to show: the KCore instruction this step ran (its
+     * effect is what broke the invariant, whichever CPU's TLB or table the
+     * violation names), else the last one of the CPU named. */
+    int icpu = m->step_kind == EV_CPU && m->step_cpu >= 0 && m->step_ran_kcore ? m->step_cpu : cpu;
+    if (icpu >= 0 && (unsigned)icpu < m->cfg.ncpus && m->cpu && m->cpu[icpu].uc) {
+        const struct cpu *c = &m->cpu[icpu];
         uint64_t pc = c->trap.kind != TRAP_NONE ? c->trap.pc : c->last_pc;
         char dis[64];
         cpu_disasm(c, pc, dis, sizeof(dis));
-        snprintf(v->insn, sizeof(v->insn), "0x%llx: %s", (unsigned long long)pc, dis);
+        snprintf(v->insn, sizeof(v->insn), "CPU %d, 0x%llx: %s", icpu, (unsigned long long)pc, dis);
     }
     m->stop = true;
 }
@@ -269,6 +273,7 @@ static void cpu_event(struct machine *m, unsigned i)
 {
     struct cpu *c = &m->cpu[i];
 
+    m->step_ran_kcore = c->mode == CPU_KCORE;
     if (c->mode == CPU_KCORE) {
         uint64_t before = c->insns;
         enum cpu_event ev = cpu_step(c);
@@ -360,11 +365,15 @@ int machine_step(struct machine *m)
         if (roll < HW_EVENT_PERMILLE)
             k = (enum event_kind)(EV_TLB_FILL + roll % (EV_KIND_COUNT - 1));
     }
+    m->step_kind = k;
+    m->step_ran_kcore = false;
     if (k == EV_CPU) {
         cpu = pick_cpu(m, live, nlive);
+        m->step_cpu = cpu;
         cpu_event(m, (unsigned)cpu);
     } else {
         cpu = (int)live[machine_choose(m, nlive)];
+        m->step_cpu = cpu;
         hw_event(m, k, (unsigned)cpu);
     }
     m->st.events[k]++;

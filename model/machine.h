@@ -60,7 +60,8 @@ struct violation {
     uint64_t page;             /* physical page address, or ~0 */
     label_t who, whose;        /* principal acting, principal whose data/page */
     char detail[256];
-    char insn[80];             /* last KCore instruction on that CPU, disassembled */
+    char insn[96];             /* the KCore instruction of the violating step (or
+                                  the last one on that CPU), disassembled */
 };
 
 /* ---- Statistics ---------------------------------------------------------- */
@@ -133,6 +134,9 @@ struct machine {
     struct violation *viol;
     unsigned nviol, cap_viol;
     bool stop;                 /* a violation stops the run */
+    int step_cpu;              /* CPU of the step being performed (-1: none) */
+    enum event_kind step_kind; /* and its kind */
+    bool step_ran_kcore;       /* the step ran a KCore instruction */
     /* Choice source: a trace being replayed feeds choices back. */
     uint32_t (*choose_hook)(void *arg, uint32_t n);
     void *choose_arg;
