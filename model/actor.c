@@ -31,9 +31,7 @@ static void issue_hvc(struct machine *m, unsigned cpu, struct actor_pending *p, 
                       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
     struct cpu *c = &m->cpu[cpu];
-    bool lifecycle = p->lifecycle;     /* set by the caller just before */
     memset(p, 0, sizeof(*p));
-    p->lifecycle = lifecycle;
     p->kind = AOP_HVC;
     p->hc = hc;
     p->arg[0] = a1;
@@ -47,6 +45,19 @@ static void issue_hvc(struct machine *m, unsigned cpu, struct actor_pending *p, 
     cpu_set_xreg(c, 4, a4);
     m->st.hypercalls++;
     cpu_take_exception(c, (uint64_t)ESR_EC_HVC64 << 26 | ESR_IL, 0, 0, c->eret_elr);
+}
+
+/* A host lifecycle call for VM vm (or HC_REGISTER_VM): the host keeps at
+ * most one in flight per VM; host_resume clears the mark. */
+static void issue_lifecycle(struct machine *m, unsigned cpu, struct actor_pending *p, int vm,
+                            uint64_t hc, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+    if (hc == HC_REGISTER_VM)
+        m->act.registering++;
+    else
+        m->act.vm[vm].busy = true;
+    issue_hvc(m, cpu, p, hc, hc == HC_REGISTER_VM ? 0 : (uint64_t)vm, a2, a3, a4);
+    p->lifecycle = true;
 }
 
 /* One data access of the principal at EL1 on cpu to ipa. On a stage-2
@@ -175,9 +186,7 @@ static void host_act(struct machine *m, unsigned cpu)
 
     /* A powered-off VM holds memory: the host reclaims it promptly. */
     if ((vm = pick_vm(m, vm_off)) >= 0 && machine_choose(m, 2)) {
-        m->act.vm[vm].busy = true;
-        p->lifecycle = true;
-        issue_hvc(m, cpu, p, HC_TEARDOWN, (uint64_t)vm, 0, 0, 0);
+        issue_lifecycle(m, cpu, p, vm, HC_TEARDOWN, 0, 0, 0);
         return;
     }
 
@@ -191,17 +200,13 @@ static void host_act(struct machine *m, unsigned cpu)
     }
     case 5:                                                   /* boot a new VM */
         if (nused + m->act.registering < m->cfg.nvms) {
-            m->act.registering++;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_REGISTER_VM, 0, 0, 0, 0);
+            issue_lifecycle(m, cpu, p, -1, HC_REGISTER_VM, 0, 0, 0);
             return;
         }
         break;
     case 6:
         if ((vm = pick_vm(m, vm_needs_vcpu)) >= 0) {
-            m->act.vm[vm].busy = true;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_REGISTER_VCPU, (uint64_t)vm, 0, 0, 0);
+            issue_lifecycle(m, cpu, p, vm, HC_REGISTER_VCPU, 0, 0, 0);
             return;
         }
         if ((vm = pick_vm(m, vm_needs_image)) >= 0) {
@@ -211,23 +216,17 @@ static void host_act(struct machine *m, unsigned cpu)
                 pfn = m->act.next_free_pfn = HOST_FIRST_FREE_PFN;
             for (unsigned i = 0; i < n; i++)
                 host_alloc_pfn(m);
-            m->act.vm[vm].busy = true;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_SET_BOOT_INFO, (uint64_t)vm, pfn, n, image_hash(m, pfn, n));
+            issue_lifecycle(m, cpu, p, vm, HC_SET_BOOT_INFO, pfn, n, image_hash(m, pfn, n));
             return;
         }
         if ((vm = pick_vm(m, vm_needs_verify)) >= 0) {
-            m->act.vm[vm].busy = true;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_VERIFY_VM, (uint64_t)vm, 0, 0, 0);
+            issue_lifecycle(m, cpu, p, vm, HC_VERIFY_VM, 0, 0, 0);
             return;
         }
         break;
     case 7: case 8: case 9: case 14: case 15:                 /* run a vCPU */
         if ((vm = pick_vm(m, vm_runnable)) >= 0) {
-            m->act.vm[vm].busy = true;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_RUN_VCPU, (uint64_t)vm, 0, 0, 0);
+            issue_lifecycle(m, cpu, p, vm, HC_RUN_VCPU, 0, 0, 0);
             return;
         }
         break;
@@ -242,9 +241,7 @@ static void host_act(struct machine *m, unsigned cpu)
         break;
     case 12:                                                  /* tear down */
         if ((vm = pick_vm(m, vm_off)) >= 0) {
-            m->act.vm[vm].busy = true;
-            p->lifecycle = true;
-            issue_hvc(m, cpu, p, HC_TEARDOWN, (uint64_t)vm, 0, 0, 0);
+            issue_lifecycle(m, cpu, p, vm, HC_TEARDOWN, 0, 0, 0);
             return;
         }
         break;
