@@ -172,10 +172,38 @@ int tlb_init(struct tlb *t, unsigned cap)
     if (cap == 0)
         return TLB_EINVAL;
     t->e = calloc(cap, sizeof *t->e);
-    if (!t->e)
+    t->key = calloc(cap, sizeof *t->key);
+    if (!t->e || !t->key) {
+        free(t->e);
+        free(t->key);
+        t->e = NULL;
+        t->key = NULL;
         return TLB_ENOMEM;
+    }
     t->cap = cap;
     return 0;
+}
+
+/* Bring key[i] in step with e[i]. */
+static void key_sync(struct tlb *t, unsigned i)
+{
+    const struct tlb_entry *e = &t->e[i];
+    struct tlb_key *k = &t->key[i];
+
+    memset(k, 0, sizeof *k);
+    if (!e->valid)
+        return;
+    k->base = e->in_base;
+    k->mask = ~low_mask(e->shift);
+    k->vmid = e->vmid;
+    k->asid = e->asid;
+    k->global = e->global;
+    if (e->regime == MMU_REGIME_EL2)
+        k->cls = e->kind == TLB_KIND_S1 ? TLB_KEY_EL2 : TLB_KEY_INVALID;
+    else if (e->kind == TLB_KIND_S2)
+        k->cls = TLB_KEY_S2;
+    else
+        k->cls = TLB_KEY_EL10_S1;
 }
 
 void tlb_free(struct tlb *t)
@@ -183,6 +211,7 @@ void tlb_free(struct tlb *t)
     if (!t)
         return;
     free(t->e);
+    free(t->key);
     memset(t, 0, sizeof *t);
 }
 
@@ -192,9 +221,15 @@ int tlb_clone(struct tlb *dst, const struct tlb *src)
         return TLB_EINVAL;
     memset(dst, 0, sizeof *dst);
     dst->e = malloc((size_t)src->cap * sizeof *dst->e);
-    if (!dst->e)
+    dst->key = malloc((size_t)src->cap * sizeof *dst->key);
+    if (!dst->e || !dst->key) {
+        free(dst->e);
+        free(dst->key);
+        memset(dst, 0, sizeof *dst);
         return TLB_ENOMEM;
+    }
     memcpy(dst->e, src->e, (size_t)src->cap * sizeof *dst->e);
+    memcpy(dst->key, src->key, (size_t)src->cap * sizeof *dst->key);
     dst->cap = src->cap;
     dst->used = src->used;
     dst->tick = src->tick;
@@ -215,10 +250,9 @@ struct tlb_entry *tlb_lookup_el2(struct tlb *t, uint64_t va)
     if (!t)
         return NULL;
     for (unsigned i = 0; i < t->cap; i++) {
-        struct tlb_entry *e = &t->e[i];
-        if (e->valid && e->regime == MMU_REGIME_EL2 && e->kind == TLB_KIND_S1 &&
-            range_covers(e->in_base, e->shift, va))
-            return touch(t, e);
+        const struct tlb_key *k = &t->key[i];
+        if (k->cls == TLB_KEY_EL2 && (va & k->mask) == k->base)
+            return touch(t, &t->e[i]);
     }
     return NULL;
 }
@@ -228,12 +262,10 @@ struct tlb_entry *tlb_lookup_el10(struct tlb *t, uint16_t vmid, uint16_t asid, u
     if (!t)
         return NULL;
     for (unsigned i = 0; i < t->cap; i++) {
-        struct tlb_entry *e = &t->e[i];
-        if (e->valid && e->regime == MMU_REGIME_EL10 &&
-            (e->kind == TLB_KIND_S1 || e->kind == TLB_KIND_S12) &&
-            e->vmid == vmid && (e->global || e->asid == asid) &&
-            range_covers(e->in_base, e->shift, va))
-            return touch(t, e);
+        const struct tlb_key *k = &t->key[i];
+        if (k->cls == TLB_KEY_EL10_S1 && (va & k->mask) == k->base && k->vmid == vmid &&
+            (k->global || k->asid == asid))
+            return touch(t, &t->e[i]);
     }
     return NULL;
 }
@@ -243,10 +275,9 @@ struct tlb_entry *tlb_lookup_s2(struct tlb *t, uint16_t vmid, uint64_t ipa)
     if (!t)
         return NULL;
     for (unsigned i = 0; i < t->cap; i++) {
-        struct tlb_entry *e = &t->e[i];
-        if (e->valid && e->regime == MMU_REGIME_EL10 && e->kind == TLB_KIND_S2 &&
-            e->vmid == vmid && range_covers(e->in_base, e->shift, ipa))
-            return touch(t, e);
+        const struct tlb_key *k = &t->key[i];
+        if (k->cls == TLB_KEY_S2 && (ipa & k->mask) == k->base && k->vmid == vmid)
+            return touch(t, &t->e[i]);
     }
     return NULL;
 }
@@ -344,6 +375,7 @@ int tlb_fill(struct tlb *t, enum mmu_regime regime, enum tlb_kind kind,
     if (!t->e[slot].valid)
         t->used++;
     t->e[slot] = ne;
+    key_sync(t, (unsigned)slot);
     t->gen++;
     touch(t, &t->e[slot]);
     return slot;
@@ -354,6 +386,7 @@ void tlb_evict(struct tlb *t, unsigned idx)
     if (!t || !t->e || idx >= t->cap || !t->e[idx].valid)
         return;
     memset(&t->e[idx], 0, sizeof t->e[idx]);
+    key_sync(t, idx);
     t->used--;
     t->gen++;
 }

@@ -41,9 +41,22 @@ struct tlb_entry {
     struct mmu_result r;     /* the translation the entry was filled from */
 };
 
+/* What a lookup compares, one compact key per entry (kept in step with
+ * e[] by fill and evict), so a lookup scans 24 bytes an entry instead of
+ * the whole entry. */
+enum tlb_key_class { TLB_KEY_INVALID, TLB_KEY_EL2, TLB_KEY_EL10_S1, TLB_KEY_S2 };
+struct tlb_key {
+    uint64_t base;           /* in_base */
+    uint64_t mask;           /* ~(2^shift - 1) */
+    uint16_t vmid, asid;
+    uint8_t cls;             /* enum tlb_key_class */
+    bool global;
+};
+
 struct tlb {
     unsigned cap;
     struct tlb_entry *e;
+    struct tlb_key *key;     /* cap keys, key[i] describes e[i] */
     unsigned used;           /* valid entries */
     uint64_t tick;           /* LRU clock: advances on every fill and hit */
     uint64_t gen;            /* advances on every change of an entry (fill,
