@@ -33,6 +33,9 @@ static void usage_main(FILE *f)
 "  replay    re-execute a recorded trace, --verify it, --log it step by step\n"
 "  shrink    minimise a trace that ends in a violation\n"
 "  litmus    run herd AArch64 VMSA litmus tests on the model (hypsim litmus --help)\n"
+"  explore   run many schedules, save every violation (hypsim explore --help)\n"
+"  merge     combine the outputs of explore shards into one summary\n"
+"  mutants   list the seeded-bug KCore variants (--mutant NAME)\n"
 "\n"
 "exit codes: 0 no violation, 1 violation found, 2 bad usage or input,\n"
 "            3 internal error\n");
@@ -53,12 +56,14 @@ static void usage_run(FILE *f)
 "  --tlb N           TLB entries per CPU (default 64)\n"
 "  --kcore PATH      KCore ELF to run (default: the one built with hypsim,\n"
 "                    or $HYPSIM_KCORE)\n"
+"  --mutant NAME     run the seeded-bug KCore NAME instead (hypsim mutants)\n"
 "  --scenario FILE   scripted host/guest actions (docs/SCENARIO.md)\n"
 "run:\n"
 "  --steps N         steps to run (default 1000000)\n"
 "  --seed S          seed of every random choice (default 1)\n"
 "  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3)\n"
 "  --check MODE      incremental | full | off (default incremental)\n"
+"  --layers on|off   L1 refinement and L2 spec checks (invariant 8; default on)\n"
 "  --record FILE     write the run as a trace (traces/FORMAT.md)\n"
 "  --hash-every K    state-hash checkpoint every K steps in the trace (1000)\n"
 "output:\n"
@@ -93,6 +98,8 @@ static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, u
     *out = v;
     return 0;
 }
+
+int cli_mutant_kcore(const char *name, char *path, size_t len);   /* cli/cmd_mutants.c */
 
 struct run_opts {
     struct machine_config cfg;
@@ -171,6 +178,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
             else
                 return bad("--check: unknown mode '%s' (incremental, full, off)%s", v, "");
             i++;
+        } else if (!strcmp(a, "--layers")) {
+            if (!v || (strcmp(v, "on") && strcmp(v, "off")))
+                return bad("--layers needs on or off%s%s", "", "");
+            o->cfg.layers = !strcmp(v, "on");
+            i++;
         } else if (!strcmp(a, "--scenario")) {
             if (!v)
                 return bad("--scenario needs a path%s%s", "", "");
@@ -184,6 +196,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(a, "--hash-every")) {
             if (!(rc = parse_u64(a, v, 1, 1ull << 53, &x))) o->hash_every = x;
             i++;
+        } else if (!strcmp(a, "--mutant")) {   /* cli/cmd_mutants.c */
+            if (!(rc = cli_mutant_kcore(v, o->cfg.kcore_path, sizeof(o->cfg.kcore_path)))) i++;
         } else if (!strcmp(a, "--kcore")) {
             if (!v)
                 return bad("--kcore needs a path%s%s", "", "");
@@ -245,6 +259,8 @@ void cli_print_summary(const struct machine *m, double el)
            (unsigned long long)s->steps, el > 0 ? s->steps / el : 0.0,
            (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
            (unsigned long long)s->invariant_checks);
+    printf("  layers %s: refinement checks %llu, spec checks %llu\n", m->cfg.layers ? "on" : "off",
+           (unsigned long long)s->refinement_checks, (unsigned long long)s->spec_checks);
     printf("  hypercalls ok/failed:");
     for (unsigned hc = 0; hc < 32; hc++)
         if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
@@ -281,6 +297,8 @@ void cli_print_json(const struct machine *m, double el, const char *trace)
     cJSON_AddNumberToObject(o, "guest_instructions", (double)s->guest_instructions);
     cJSON_AddNumberToObject(o, "hypercalls", (double)s->hypercalls);
     cJSON_AddNumberToObject(o, "invariant_checks", (double)s->invariant_checks);
+    cJSON_AddNumberToObject(o, "refinement_checks", (double)s->refinement_checks);
+    cJSON_AddNumberToObject(o, "spec_checks", (double)s->spec_checks);
     for (unsigned i = 0; i < m->nviol; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);
@@ -382,6 +400,9 @@ static int cmd_run(int argc, char **argv)
 }
 
 int cmd_litmus(int argc, char **argv);   /* cli/cmd_litmus.c */
+int cmd_explore(int argc, char **argv);  /* cli/cmd_explore.c */
+int cmd_merge(int argc, char **argv);    /* cli/cmd_explore.c */
+int cmd_mutants(int argc, char **argv);  /* cli/cmd_mutants.c */
 
 int main(int argc, char **argv)
 {
@@ -400,6 +421,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "shrink"))
         return cmd_shrink(argc - 2, argv + 2);
     if (!strcmp(argv[1], "litmus")) return cmd_litmus(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "explore")) return cmd_explore(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "mutants")) return cmd_mutants(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown command '%s' (see 'hypsim --help')\n", prog, argv[1]);
     return EXIT_USAGE;
 }

@@ -23,9 +23,18 @@ _Static_assert(__builtin_offsetof(struct kc_regs, elr) == KC_FRAME_ELR, "frame E
 _Static_assert(__builtin_offsetof(struct kc_regs, spsr) == KC_FRAME_SPSR, "frame SPSR");
 _Static_assert(__builtin_offsetof(struct kc_bootinfo, ttbr0) == 8, "boot.S reads ttbr0 at +8");
 
-/* Read by secondaries with the MMU off: one cache line of its own, cleaned
- * to the point of coherency by CPU 0 (hyp/README.md, "Start"). */
+/* Read by secondaries with the MMU off (non-cacheable): on a page of its
+ * own (kcore.ld) that KCore maps Normal Non-cacheable, so CPU 0's writes go
+ * to memory and every CPU's view of it is the flat machine's (L1
+ * refinement, docs/LAYERS.md); it is still cleaned to the point of
+ * coherency (hyp/README.md, "Start"). */
 struct kc_bootinfo kc_bootinfo __attribute__((aligned(64), section(".data.boot")));
+
+#ifdef KC_MUTANT_NO_BOOTFLAG_CLEAN
+#define KC_S1_BOOT KC_S1_DATA          /* the boot line cacheable, like the rest of .data */
+#else
+#define KC_S1_BOOT KC_S1_DATA_NC
+#endif
 
 static void map_or_panic(u64 addr, u64 size, u64 attrs, int min_level)
 {
@@ -56,7 +65,9 @@ u64 kc_boot_build_s1(u64 ncpus, u64 mem_size)
      * as the image occupies (each page costs simulated steps at boot), and
      * the published page. The stacks, [2 MiB, 4 MiB), take one block. */
     map_or_panic(KC_TEXT_BASE, KC_IMAGE_TEXT_END - KC_TEXT_BASE, KC_S1_TEXT, 3); /* RO, executable */
-    map_or_panic(KC_DATA_BASE, KC_IMAGE_DATA_END - KC_DATA_BASE, KC_S1_DATA, 3);
+    map_or_panic(KC_DATA_BASE, KC_IMAGE_BOOT_START - KC_DATA_BASE, KC_S1_DATA, 3);
+    map_or_panic(KC_IMAGE_BOOT_START, KC_IMAGE_BOOT_END - KC_IMAGE_BOOT_START, KC_S1_BOOT, 3);
+    map_or_panic(KC_IMAGE_BOOT_END, KC_IMAGE_DATA_END - KC_IMAGE_BOOT_END, KC_S1_DATA, 3);
     map_or_panic(KC_PUBLIC_BASE, KC_PAGE_SIZE, KC_S1_DATA, 3);
     map_or_panic(2ull << 20, KC_POOL_BASE - (2ull << 20), KC_S1_DATA, 2);
     mem_2m = kc.mem_size & ~((1ull << 21) - 1);

@@ -301,7 +301,11 @@ static s64 hc_verify_vm(u64 idx)
     vm->busy = false;
     /* A VM whose image does not match can never run: it is left powered
      * off, so the host can only tear it down. */
+#ifdef KC_MUTANT_VERIFY_NO_POWEROFF                    /* a refused image stays registered */
+    vm->state = ok ? VM_STATE_VERIFIED : VM_STATE_REGISTERED;
+#else
     vm->state = ok ? VM_STATE_VERIFIED : VM_STATE_POWEROFF;
+#endif
     kc_publish(KC_PUB_VM_STATE(idx), vm->state);
     kc_unlock(&vm->lock);
     return ok ? HC_OK : HC_EHASH;
@@ -666,8 +670,10 @@ static s64 hc_grant(u64 idx, u64 gfn)
 #else
     else if (KC_OWN_COUNT(e) >= 0xffffu)
         ret = HC_EINVAL;                               /* share count would overflow */
+#ifndef KC_MUTANT_GRANT_NOOP                           /* success without counting the grant */
     else
         kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), KC_OWN_COUNT(e) + 1, gfn));
+#endif
 #endif
     kc_unlock(&kc.host_lock);
 out:
@@ -691,8 +697,13 @@ static s64 hc_revoke(u64 idx, u64 gfn)
     e = kc_owner_get(pfn);
     if (KC_OWN_OWNER(e) != KC_OWNER_VM(idx) || KC_OWN_GFN(e) != gfn)
         ret = HC_EPERM;
+#ifndef KC_MUTANT_REVOKE_ZERO_OK                       /* revoking nothing "succeeds" */
     else if (KC_OWN_COUNT(e) == 0)
         ret = HC_EINVAL;                               /* nothing to revoke */
+#else
+    else if (KC_OWN_COUNT(e) == 0)
+        ret = HC_OK;
+#endif
     else {
         /* The last grant: the host loses the page (mapping, then TLB
          * entries) while the count still allows it, then the count drops. */

@@ -26,12 +26,16 @@
  * and data regions with pages. The native unit-test build has no linker
  * script: it maps the whole regions. */
 #ifdef KC_TARGET
-extern char __text_end[], __data_end[];
+extern char __text_end[], __data_end[], __boot_start[], __boot_end[];
 #define KC_IMAGE_TEXT_END ((u64)(uintptr_t)__text_end)
 #define KC_IMAGE_DATA_END ((u64)(uintptr_t)__data_end)
+#define KC_IMAGE_BOOT_START ((u64)(uintptr_t)__boot_start)   /* the boot line's page */
+#define KC_IMAGE_BOOT_END ((u64)(uintptr_t)__boot_end)
 #else
 #define KC_IMAGE_TEXT_END (KC_TEXT_BASE + KC_TEXT_SIZE)
 #define KC_IMAGE_DATA_END KC_PUBLIC_BASE
+#define KC_IMAGE_BOOT_START KC_DATA_BASE
+#define KC_IMAGE_BOOT_END KC_DATA_BASE
 #endif
 #define KC_NO_VM        0xffffffffu
 

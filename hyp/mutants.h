@@ -26,8 +26,11 @@
  * KC_MUTANT_TEARDOWN_NO_TLBI    teardown unmaps the VM's pages without invalidating the VM's TLB entries
  * KC_MUTANT_TEARDOWN_OWNER_FIRST teardown gives each page back to the host before scrubbing it (a concurrent host fault maps VM data)
  * KC_MUTANT_TABLE_ZERO_LATE     a new page-table page is linked before it is zeroed, and teardown recycles whole leaf tables: a walk sees stale descriptors
- * KC_MUTANT_NO_BOOTFLAG_CLEAN   boot data for secondaries is not cleaned to PoC (they read it with the MMU off)
+ * KC_MUTANT_NO_BOOTFLAG_CLEAN   the boot line is mapped cacheable like the rest of .data and not cleaned to PoC: secondaries read it with the MMU off under CPU 0's dirty line (L1 refinement)
  * KC_MUTANT_LOCK_NOP            spinlocks do nothing (concurrent hypercalls race)
+ * KC_MUTANT_GRANT_NOOP          grant returns success without counting the grant (L2 spec: share count unchanged)
+ * KC_MUTANT_REVOKE_ZERO_OK      revoke of a page with share count 0 returns success instead of HC_EINVAL (L2 spec: result)
+ * KC_MUTANT_VERIFY_NO_POWEROFF  verify refuses a bad image (HC_EHASH) but leaves the VM registered, not powered off (L2 spec)
  */
 #ifndef KC_MUTANTS_H
 #define KC_MUTANTS_H

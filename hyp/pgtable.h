@@ -40,6 +40,8 @@
                       KC_PTE_SH_INNER | KC_PTE_AF)
 #define KC_S1_DATA   (KC_PTE_S1_ATTRIDX(KC_MT_NORMAL) | KC_PTE_S1_AP1 | KC_PTE_SH_INNER | \
                       KC_PTE_AF | KC_PTE_S1_XN)
+#define KC_S1_DATA_NC (KC_PTE_S1_ATTRIDX(KC_MT_NORMAL_NC) | KC_PTE_S1_AP1 | KC_PTE_SH_INNER | \
+                       KC_PTE_AF | KC_PTE_S1_XN)
 #define KC_S2_RAM    (KC_PTE_S2_MEMATTR(KC_S2_MEMATTR_NORMAL_WB) | KC_PTE_S2_R | KC_PTE_S2_W | \
                       KC_PTE_SH_INNER | KC_PTE_AF)
 

@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "model/layers.h"
 #include "model/machine.h"
 
 #define ESR_EC_HVC64     0x16u
@@ -44,6 +45,7 @@ static void issue_hvc(struct machine *m, unsigned cpu, struct actor_pending *p, 
     cpu_set_xreg(c, 3, a3);
     cpu_set_xreg(c, 4, a4);
     m->st.hypercalls++;
+    layers_on_hvc_issue(m, cpu, c->mode == CPU_GUEST, hc, p->arg);
     cpu_take_exception(c, (uint64_t)ESR_EC_HVC64 << 26 | ESR_IL, 0, 0, c->eret_elr);
 }
 
@@ -106,6 +108,8 @@ static void do_access(struct machine *m, unsigned cpu, struct actor_pending *p, 
         m->st.actor_reads++;
     }
     c->last_data_addr = ipa & ~(uint64_t)(MEM_PAGE_SIZE - 1);
+    if (LABEL_IS_VM(who) && LABEL_VM_INDEX(who) < KC_MAX_VMS && (ipa >> MEM_PAGE_SHIFT) < 64)
+        m->act.guest_mapped[LABEL_VM_INDEX(who)] |= 1ull << (ipa >> MEM_PAGE_SHIFT);
     if (rc == MEM_OK)
         inv_on_actor_access(m, cpu, who, &a, write);
 }
@@ -274,6 +278,8 @@ static void host_resume(struct machine *m, unsigned cpu)
     struct actor_pending *g = &m->act.guest_pending[cpu];
     if (g->kind == AOP_HVC && (g->hc == HC_YIELD || g->hc == HC_POWEROFF))
         m->st.hc_ok[g->hc]++;
+    if (g->kind == AOP_HVC)
+        layers_on_hvc_return(m, cpu, true, 0, true);
     g->kind = AOP_NONE;
     if (c->eret_elr == KC_HOST_VBAR_EL1 + 0x200) {            /* fault injected */
         if (p->kind == AOP_ACCESS)
@@ -297,6 +303,7 @@ static void host_resume(struct machine *m, unsigned cpu)
         else
             m->st.hc_fail[p->hc]++;
     }
+    layers_on_hvc_return(m, cpu, false, r, false);
     unsigned vm = (unsigned)p->arg[0];
     struct host_vm *v = vm < KC_MAX_VMS ? &m->act.vm[vm] : NULL;
     /* The lifecycle call in flight for this VM has returned. */
@@ -342,8 +349,10 @@ static void host_resume(struct machine *m, unsigned cpu)
     case HC_TEARDOWN:
         if (v)
             memset(v, 0, sizeof(*v));
-        if (vm < KC_MAX_VMS)
+        if (vm < KC_MAX_VMS) {
             memset(m->act.guest_granted[vm], 0, sizeof(m->act.guest_granted[vm]));
+            m->act.guest_mapped[vm] = 0;
+        }
         break;
     default:
         break;
@@ -364,6 +373,14 @@ static void guest_act(struct machine *m, unsigned cpu)
 
     switch (machine_choose(m, 32)) {
     case 0: case 1: case 2:
+        /* grant a page it has used (so it is mapped), mostly */
+        if (vm < KC_MAX_VMS && m->act.guest_mapped[vm] && machine_choose(m, 8)) {
+            uint64_t mask = m->act.guest_mapped[vm];
+            unsigned k = machine_choose(m, (uint32_t)__builtin_popcountll(mask));
+            while (k--)
+                mask &= mask - 1;
+            gfn = (uint64_t)__builtin_ctzll(mask);
+        }
         issue_hvc(m, cpu, p, HC_GRANT, gfn, 0, 0, 0);
         return;
     case 3: case 4:
@@ -406,6 +423,7 @@ static void guest_resume(struct machine *m, unsigned cpu)
     if (p->kind != AOP_HVC)
         return;                 /* vCPU entry: nothing was pending */
     p->kind = AOP_NONE;
+    layers_on_hvc_return(m, cpu, true, r, false);
     if (p->hc < 32) {
         if (r >= 0)
             m->st.hc_ok[p->hc]++;

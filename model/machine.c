@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/layers.h"
 #include "model/sched.h"
 
 #ifndef HYPSIM_KCORE_DEFAULT
@@ -36,6 +37,7 @@ void machine_config_default(struct machine_config *cfg)
     cfg->pct_depth = 3;
     cfg->steps = 1000000;
     cfg->check = CHECK_INCREMENTAL;
+    cfg->layers = true;
     snprintf(cfg->kcore_path, sizeof(cfg->kcore_path), "%s", k && *k ? k : HYPSIM_KCORE_DEFAULT);
 }
 
@@ -113,7 +115,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         }
         m->scripted = true;
     }
-    if (inv_init(m) != 0) {
+    if (inv_init(m) != 0 || layers_init(m) != 0) {
         snprintf(err, errlen, "cannot set up the invariant checker");
         machine_free(m);
         return -1;
@@ -125,6 +127,7 @@ void machine_free(struct machine *m)
 {
     if (m->inv)
         inv_free(m);
+    layers_free(m);
     if (m->cpu)
         for (unsigned i = 0; i < m->cfg.ncpus; i++)
             cpu_free(&m->cpu[i]);
@@ -371,6 +374,8 @@ int machine_step(struct machine *m)
         cpu = pick_cpu(m, live, nlive);
         m->step_cpu = cpu;
         cpu_event(m, (unsigned)cpu);
+        if (!m->stop && m->step_ran_kcore)
+            layers_after_kcore_step(m, (unsigned)cpu);
     } else {
         cpu = (int)live[machine_choose(m, nlive)];
         m->step_cpu = cpu;

@@ -36,6 +36,7 @@ struct machine_config {
     unsigned pct_depth;        /* PCT bug depth d */
     uint64_t steps;            /* run length */
     enum check_mode check;
+    bool layers;               /* L1 refinement and L2 spec checks (model/layers.c) */
     char kcore_path[512];
     char scenario_path[512];   /* "" = random actors */
 };
@@ -75,6 +76,8 @@ struct machine_stats {
     uint64_t actor_reads, actor_writes;
     uint64_t events[EV_KIND_COUNT];
     uint64_t invariant_checks;
+    uint64_t refinement_checks;    /* KCore reads compared with L1 (model/layers.c) */
+    uint64_t spec_checks;          /* hypercall returns compared with the L2 spec */
 };
 
 /* ---- Actors (model/actor.c) -------------------------------------------- */
@@ -113,12 +116,14 @@ struct actors {
     struct actor_pending guest_pending[KC_MAX_CPUS];
     struct host_vm vm[KC_MAX_VMS];
     uint64_t guest_granted[KC_MAX_VMS][64];           /* grants per gfn (gfn < 64) */
+    uint64_t guest_mapped[KC_MAX_VMS];                /* gfns < 64 the guest has used */
     uint64_t next_free_pfn;    /* simple host page allocator for donations */
     unsigned registering;      /* HC_REGISTER_VM calls in flight */
 };
 
 struct inv_state;              /* model/inv.c */
 struct sched_state;            /* model/sched.c */
+struct layers_state;           /* model/layers.c */
 
 struct machine {
     struct machine_config cfg;
@@ -130,6 +135,7 @@ struct machine {
     bool scripted;
     struct sched_state *sched;
     struct inv_state *inv;
+    struct layers_state *layers;
     struct machine_stats st;
     struct violation *viol;
     unsigned nviol, cap_viol;

@@ -5,7 +5,9 @@
  *                                VMs: 0 violations, and over the campaign
  *                                every hypercall kind succeeds at least once
  *                                and host stage-2 faults, donations,
- *                                grants, revokes and tear-downs all happen.
+ *                                grants, revokes and tear-downs all happen;
+ *                                the L1 refinement and L2 spec checks
+ *                                (model/layers.c) run and find nothing.
  *   test_soak agree STEPS        after boot, STEPS random steps with the
  *                                incremental checker and the full one run
  *                                side by side on every step: they agree.
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "model/inv.h"
+#include "model/layers.h"
 #include "model/machine.h"
 
 static const struct { unsigned hc; const char *name; } kinds[] = {
@@ -49,6 +52,7 @@ static int soak(unsigned seeds, uint64_t steps)
 {
     struct machine_stats tot;
     unsigned bad = 0;
+    uint64_t skipped = 0, layer_viol = 0;
     int fail = 0;
 
     memset(&tot, 0, sizeof(tot));
@@ -65,6 +69,11 @@ static int soak(unsigned seeds, uint64_t steps)
         tot.hypercalls += m->st.hypercalls;
         tot.guest_instructions += m->st.guest_instructions;
         tot.invariant_checks += m->st.invariant_checks;
+        tot.refinement_checks += m->st.refinement_checks;
+        tot.spec_checks += m->st.spec_checks;
+        skipped += layers_spec_skipped(m);
+        for (unsigned i = 0; i < m->nviol; i++)
+            layer_viol += m->viol[i].invariant == 8;
         tot.host_s2_faults += m->st.host_s2_faults;
         tot.host_s2_refused += m->st.host_s2_refused;
         tot.guest_s2_faults += m->st.guest_s2_faults;
@@ -80,6 +89,14 @@ static int soak(unsigned seeds, uint64_t steps)
     printf("  steps %llu, KCore instructions %llu, invariant checks %llu, hypercalls %llu\n",
            (unsigned long long)tot.steps, (unsigned long long)tot.guest_instructions,
            (unsigned long long)tot.invariant_checks, (unsigned long long)tot.hypercalls);
+    printf("  layers: refinement checks %llu, spec checks %llu (%llu concurrent calls not checked), "
+           "%llu refinement/spec violations\n",
+           (unsigned long long)tot.refinement_checks, (unsigned long long)tot.spec_checks,
+           (unsigned long long)skipped, (unsigned long long)layer_viol);
+    if (!tot.refinement_checks || !tot.spec_checks) {
+        fprintf(stderr, "FAIL: the layer checks did not run\n");
+        fail = 1;
+    }
     printf("  host stage-2 faults %llu (refused %llu), guest stage-2 faults %llu\n",
            (unsigned long long)tot.host_s2_faults, (unsigned long long)tot.host_s2_refused,
            (unsigned long long)tot.guest_s2_faults);
