@@ -27,6 +27,8 @@ int cli_record_begin(struct cli_record **r, struct machine *m, const char *path,
                      uint64_t hash_every);
 /* After the run: write the trace. Returns 0 or an exit code. Frees r. */
 int cli_record_end(struct cli_record *r, struct machine *m, bool quiet);
+/* After the run: drop the recording without writing it. Frees r. */
+void cli_record_discard(struct cli_record *r);
 
 int cmd_replay(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);

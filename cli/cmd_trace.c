@@ -139,6 +139,14 @@ int cli_record_begin(struct cli_record **out, struct machine *m, const char *pat
     return 0;
 }
 
+void cli_record_discard(struct cli_record *r)
+{
+    if (!r)
+        return;
+    trace_free(&r->t);
+    free(r);
+}
+
 int cli_record_end(struct cli_record *r, struct machine *m, bool quiet)
 {
     char err[512];

@@ -64,7 +64,9 @@ static void usage_run(FILE *f)
 "  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3)\n"
 "  --check MODE      incremental | full | off (default incremental)\n"
 "  --layers on|off   L1 refinement and L2 spec checks (invariant 8; default on)\n"
-"  --record FILE     write the run as a trace (traces/FORMAT.md)\n"
+"  --record FILE     write the run as a trace (traces/FORMAT.md); without it a\n"
+"                    run that finds a violation writes\n"
+"                    hypsim-violation-seed<S>.json in the current directory\n"
 "  --hash-every K    state-hash checkpoint every K steps in the trace (1000)\n"
 "output:\n"
 "  --json            print a JSON summary on stdout\n"
@@ -363,7 +365,18 @@ static int cmd_run(int argc, char **argv)
         free(m);
         return EXIT_USAGE;
     }
-    if (o.record && (rc = cli_record_begin(&rec, m, o.record, o.hash_every)) != 0) {
+    /* Every run is recorded (choices only: a few bytes a step). With
+     * --record the trace is written whatever the result; otherwise only
+     * when a violation is found, next to its report, as
+     * hypsim-violation-seed<S>.json in the current directory. */
+    char autopath[64];
+    const char *trace_path = o.record;
+    if (!trace_path) {
+        snprintf(autopath, sizeof(autopath), "hypsim-violation-seed%llu.json",
+                 (unsigned long long)o.cfg.seed);
+        trace_path = autopath;
+    }
+    if ((rc = cli_record_begin(&rec, m, trace_path, o.hash_every)) != 0) {
         machine_free(m);
         free(m);
         return rc;
@@ -385,14 +398,19 @@ static int cmd_run(int argc, char **argv)
     el = now_s() - t0;
     if (progress && last > 0)
         fprintf(stderr, "\r%60s\r", "");
+    bool write_trace = o.record || m->nviol;
     if (o.json)
-        cli_print_json(m, el, o.record);
+        cli_print_json(m, el, write_trace ? trace_path : NULL);
     else if (!o.quiet)
         cli_print_summary(m, el);
     rc = m->nviol ? EXIT_VIOLATION : EXIT_OK;
-    if (rec) {
+    if (write_trace) {
         int wrc = cli_record_end(rec, m, o.quiet || o.json);
         rc = wrc ? wrc : rc;
+        if (!o.record && !wrc && !o.json)
+            fprintf(stderr, "the violating run is saved: hypsim replay %s --log\n", trace_path);
+    } else {
+        cli_record_discard(rec);
     }
     machine_free(m);
     free(m);
