@@ -376,7 +376,11 @@ static int cmd_run(int argc, char **argv)
                  (unsigned long long)o.cfg.seed);
         trace_path = autopath;
     }
-    if ((rc = cli_record_begin(&rec, m, trace_path, o.hash_every)) != 0) {
+    /* State-hash checkpoints hash all of memory: an unasked-for recording
+     * keeps only the final one (a replay still verifies it), unless
+     * --hash-every says otherwise. */
+    uint64_t hash_every = o.record || o.hash_every ? o.hash_every : 1ull << 52;
+    if ((rc = cli_record_begin(&rec, m, trace_path, hash_every)) != 0) {
         machine_free(m);
         free(m);
         return rc;
