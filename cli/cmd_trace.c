@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "model/hcname.h"
 #include "traces/trace.h"
 
 static const char *prog = "hypsim";
@@ -57,22 +58,11 @@ static const char *label_name(label_t l, char *buf, size_t n)
     return buf;
 }
 
-static const char *hc_name(uint64_t hc)
+/* A hypercall's name for logs ("unknown" for a number KCore does not define). */
+static const char *hc_log_name(uint64_t hc)
 {
-    switch (hc) {
-    case HC_REGISTER_VM: return "register_vm";
-    case HC_REGISTER_VCPU: return "register_vcpu";
-    case HC_SET_BOOT_INFO: return "set_boot_info";
-    case HC_VERIFY_VM: return "verify_vm";
-    case HC_DONATE: return "donate";
-    case HC_RUN_VCPU: return "run_vcpu";
-    case HC_TEARDOWN: return "teardown";
-    case HC_GRANT: return "grant";
-    case HC_REVOKE: return "revoke";
-    case HC_POWEROFF: return "poweroff";
-    case HC_YIELD: return "yield";
-    default: return "unknown";
-    }
+    const char *n = hc_name(hc);
+    return n ? n : "unknown";
 }
 
 /* The KCore ELF a trace is replayed against: --kcore, else the default one
@@ -324,11 +314,11 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
                     cJSON *h = cJSON_AddObjectToObject(j, "hvc_return");
                     if (h) {
                         cJSON_AddStringToObject(h, "to", to);
-                        cJSON_AddStringToObject(h, "hc", hc_name(p->hc));
+                        cJSON_AddStringToObject(h, "hc", hc_log_name(p->hc));
                         cJSON_AddNumberToObject(h, "x0", (double)r);
                     }
                 } else {
-                    OUT(" | ERET to %s: %s returns %" PRId64, to, hc_name(p->hc), r);
+                    OUT(" | ERET to %s: %s returns %" PRId64, to, hc_log_name(p->hc), r);
                 }
             } else if (lg->json) {
                 cJSON_AddStringToObject(j, "eret_to", to);
@@ -343,7 +333,7 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
             if (lg->json) {
                 cJSON *h = cJSON_AddObjectToObject(j, "hvc");
                 if (h) {
-                    cJSON_AddStringToObject(h, "hc", hc_name(p->hc));
+                    cJSON_AddStringToObject(h, "hc", hc_log_name(p->hc));
                     hex(h, "x1", p->arg[0]);
                     hex(h, "x2", p->arg[1]);
                     hex(h, "x3", p->arg[2]);
@@ -351,7 +341,7 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
                 }
             } else {
                 OUT("HVC %s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") -> KCore",
-                    hc_name(p->hc), p->arg[0], p->arg[1], p->arg[2], p->arg[3]);
+                    hc_log_name(p->hc), p->arg[0], p->arg[1], p->arg[2], p->arg[3]);
             }
         } else if (c->mode == CPU_KCORE && p->kind == AOP_ACCESS) {
             if (lg->json) {

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "model/hcname.h"
 #include "model/machine.h"
 
 static const char *prog = "hypsim";
@@ -231,24 +232,6 @@ static const char *principal_name(label_t l, char *buf, size_t n)
         return buf;
     }
     return "nobody";
-}
-
-static const char *hc_name(unsigned hc)
-{
-    switch (hc) {
-    case HC_REGISTER_VM: return "register_vm";
-    case HC_REGISTER_VCPU: return "register_vcpu";
-    case HC_SET_BOOT_INFO: return "set_boot_info";
-    case HC_VERIFY_VM: return "verify_vm";
-    case HC_DONATE: return "donate";
-    case HC_RUN_VCPU: return "run_vcpu";
-    case HC_TEARDOWN: return "teardown";
-    case HC_GRANT: return "grant";
-    case HC_REVOKE: return "revoke";
-    case HC_POWEROFF: return "poweroff";
-    case HC_YIELD: return "yield";
-    default: return NULL;
-    }
 }
 
 void cli_print_summary(const struct machine *m, double el)

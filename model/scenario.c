@@ -11,16 +11,10 @@
 #include <cjson/cJSON.h>
 
 #include "hyp/abi.h"
+#include "model/hcname.h"
 
 #define MAX_SCENARIO_BYTES (16u << 20)
 
-static const struct { const char *name; uint64_t hc; } hc_names[] = {
-    {"register_vm", HC_REGISTER_VM}, {"register_vcpu", HC_REGISTER_VCPU},
-    {"set_boot_info", HC_SET_BOOT_INFO}, {"verify_vm", HC_VERIFY_VM},
-    {"donate", HC_DONATE}, {"run_vcpu", HC_RUN_VCPU}, {"teardown", HC_TEARDOWN},
-    {"grant", HC_GRANT}, {"revoke", HC_REVOKE}, {"poweroff", HC_POWEROFF},
-    {"yield", HC_YIELD},
-};
 
 static int err_at(char *err, size_t n, const char *path, long idx, const char *field, const char *msg)
 {
@@ -94,16 +88,11 @@ static int parse_action(const cJSON *a, long i, struct scen_action *out, const c
         if (!cJSON_IsString(j) && !cJSON_IsNumber(j))
             return err_at(err, n, path, i, "hc", "missing (a hypercall name or number)");
         if (cJSON_IsString(j)) {
-            size_t k;
-            for (k = 0; k < sizeof(hc_names) / sizeof(hc_names[0]); k++)
-                if (!strcmp(hc_names[k].name, j->valuestring))
-                    break;
-            if (k == sizeof(hc_names) / sizeof(hc_names[0])) {
+            if (!hc_lookup(j->valuestring, &out->hc)) {
                 char msg[96];
                 snprintf(msg, sizeof(msg), "unknown hypercall '%.40s'", j->valuestring);
                 return err_at(err, n, path, i, "hc", msg);
             }
-            out->hc = hc_names[k].hc;
         } else if (get_u64(j, &out->hc)) {
             return err_at(err, n, path, i, "hc", "not a valid number");
         }
