@@ -455,6 +455,7 @@ static cJSON *campaign_json(const struct ex_opts *o)
     cJSON_AddNumberToObject(c, "cache_ways", o->cfg.cache_ways);
     cJSON_AddNumberToObject(c, "tlb_entries", o->cfg.tlb_entries);
     cJSON_AddStringToObject(c, "check", trace_check_name(o->cfg.check));
+    cJSON_AddBoolToObject(c, "layers", o->cfg.layers);
     cJSON_AddStringToObject(c, "scenario", o->cfg.scenario_path);
     if (o->runs)
         add_u64(c, "runs", o->runs);
@@ -691,6 +692,7 @@ static void usage_explore(FILE *f)
 "\n"
 "machine (as hypsim run):\n"
 "  --cpus N --vms N --mem MIB --cache SETSxWAYS --tlb N --check MODE\n"
+"  --layers on|off   L1 refinement and L2 spec checks (invariant 8; default on)\n"
 "  --kcore PATH      KCore ELF (default: the one built with hypsim)\n"
 "  --mutant NAME     the seeded-bug KCore kcore-NAME.elf (hypsim mutants)\n"
 "  --scenario FILE   scripted host/guest actions\n"
@@ -824,6 +826,10 @@ static int parse_explore(int argc, char **argv, struct ex_opts *o)
             else if (v && !strcmp(v, "full")) o->cfg.check = CHECK_FULL;
             else if (v && !strcmp(v, "off")) o->cfg.check = CHECK_OFF;
             else return bad_value(a, v, "incremental, full, off");
+        } else if (!strcmp(a, "--layers")) {
+            if (!v || (strcmp(v, "on") && strcmp(v, "off")))
+                return bad_value(a, v, "on or off");
+            o->cfg.layers = !strcmp(v, "on");
         } else if (!strcmp(a, "--kcore")) {
             if (!v) return bad_value(a, v, "a path");
             snprintf(o->cfg.kcore_path, sizeof(o->cfg.kcore_path), "%s", v);
