@@ -32,6 +32,11 @@ test-asan: build-asan
 bench: build
 	./$(BUILD)/bench_mem
 	@if [ -x $(BUILD)/bench_run ]; then ./$(BUILD)/bench_run; fi
+	@if [ -x $(BUILD)/bench_detect ]; then ./$(BUILD)/bench_detect; fi
+	@if [ -d ../shared/litmus/herd-vmsa ]; then \
+	  echo "litmus: the whole herd VMSA catalogue (summary, with tests per second):"; \
+	  ./$(BUILD)/hypsim litmus ../shared/litmus/herd-vmsa | tail -4; \
+	else echo "litmus: ../shared/litmus/herd-vmsa not found, skipped"; fi
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
