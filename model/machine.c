@@ -22,6 +22,8 @@
 /* Out of 1000: how often the random strategy picks a hardware event. */
 #define HW_EVENT_PERMILLE 60
 
+static void annotate_violation(struct machine *m, struct violation *v);
+
 void machine_config_default(struct machine_config *cfg)
 {
     const char *k = getenv("HYPSIM_KCORE");
@@ -65,6 +67,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
 
     memset(m, 0, sizeof(*m));
     m->cfg = *cfg;
+    m->annotate = annotate_violation;
     if (check_config(cfg, err, errlen) != 0)
         return -1;
     mc.ncpus = cfg->ncpus;
@@ -166,37 +169,13 @@ uint32_t machine_choose(struct machine *m, uint32_t n)
     return decide(m, n, m->choose_hook ? 0 : rng_below(&m->sched->rng, n));
 }
 
-void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
-                       label_t who, label_t whose, const char *fmt, ...)
+/* m->annotate: name the instruction to show with a violation: the KCore
+ * instruction this step ran (its effect is what broke the invariant,
+ * whichever CPU's TLB or table the violation names), else the last one of
+ * the CPU named. */
+static void annotate_violation(struct machine *m, struct violation *v)
 {
-    struct violation *v;
-    va_list ap;
-
-    if (m->nviol == m->cap_viol) {
-        unsigned cap = m->cap_viol ? m->cap_viol * 2 : 4;
-        struct violation *nv = realloc(m->viol, cap * sizeof(*nv));
-        if (!nv) {
-            m->stop = true;
-            return;
-        }
-        m->viol = nv;
-        m->cap_viol = cap;
-    }
-    v = &m->viol[m->nviol++];
-    memset(v, 0, sizeof(*v));
-    v->step = m->st.steps;
-    v->cpu = cpu;
-    v->invariant = invariant;
-    v->page = page;
-    v->who = who;
-    v->whose = whose;
-    va_start(ap, fmt);
-    vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
-    va_end(ap);
-    /* The instruction to show: the KCore instruction this step ran (its
-     * effect is what broke the invariant, whichever CPU's TLB or table the
-     * violation names), else the last one of the CPU named. */
-    int icpu = m->step_kind == EV_CPU && m->step_cpu >= 0 && m->step_ran_kcore ? m->step_cpu : cpu;
+    int icpu = m->step_kind == EV_CPU && m->step_cpu >= 0 && m->step_ran_kcore ? m->step_cpu : v->cpu;
     if (icpu >= 0 && (unsigned)icpu < m->cfg.ncpus && m->cpu && m->cpu[icpu].uc) {
         const struct cpu *c = &m->cpu[icpu];
         uint64_t pc = c->trap.kind != TRAP_NONE ? c->trap.pc : c->last_pc;
@@ -204,7 +183,6 @@ void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
         cpu_disasm(c, pc, dis, sizeof(dis));
         snprintf(v->insn, sizeof(v->insn), "CPU %d, 0x%llx: %s", icpu, (unsigned long long)pc, dis);
     }
-    m->stop = true;
 }
 
 label_t machine_principal(const struct machine *m, unsigned cpu)

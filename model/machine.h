@@ -140,6 +140,9 @@ struct machine {
     struct violation *viol;
     unsigned nviol, cap_viol;
     bool stop;                 /* a violation stops the run */
+    /* Adds to a violation being recorded (the disassembled instruction);
+     * NULL in hand-built machines (unit tests). */
+    void (*annotate)(struct machine *m, struct violation *v);
     int step_cpu;              /* CPU of the step being performed (-1: none) */
     enum event_kind step_kind; /* and its kind */
     bool step_ran_kcore;       /* the step ran a KCore instruction */
@@ -171,7 +174,7 @@ int machine_step(struct machine *m);
  * replayed trace. Every nondeterministic decision goes through here. */
 uint32_t machine_choose(struct machine *m, uint32_t n);
 
-/* Record a violation (and stop the run). */
+/* Record a violation (and stop the run). model/violation.c. */
 void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
                        label_t who, label_t whose, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));

@@ -25,37 +25,6 @@
 
 #include "model/inv.h"
 
-/* ---- machine_violation for a machine without machine.c ------------------ */
-
-void machine_violation(struct machine *m, int cpu, int invariant, uint64_t page,
-                       label_t who, label_t whose, const char *fmt, ...)
-{
-    struct violation *v;
-    va_list ap;
-
-    if (m->nviol == m->cap_viol) {
-        unsigned cap = m->cap_viol ? m->cap_viol * 2 : 8;
-        struct violation *nv = realloc(m->viol, cap * sizeof *nv);
-        if (!nv) {
-            m->stop = true;
-            return;
-        }
-        m->viol = nv;
-        m->cap_viol = cap;
-    }
-    v = &m->viol[m->nviol++];
-    memset(v, 0, sizeof *v);
-    v->step = m->st.steps;
-    v->cpu = cpu;
-    v->invariant = invariant;
-    v->page = page;
-    v->who = who;
-    v->whose = whose;
-    va_start(ap, fmt);
-    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
-    va_end(ap);
-    m->stop = true;
-}
 
 /* ---- The hand-built machine ---------------------------------------------- */
 
