@@ -188,6 +188,16 @@ int cache_clone(struct cache *dst, const struct cache *src, struct mem *mem)
     return MEM_OK;
 }
 
+/* The `size` bytes at pa from a line holding it, with the word's label. */
+static void line_read(const struct cache_line *l, uint64_t pa, unsigned size,
+                      uint64_t *val, label_t *label)
+{
+    if (val)
+        *val = (l->word[line_word(pa)] >> (8 * (pa & 7))) & bytes_mask(size);
+    if (label)
+        *label = l->label[line_word(pa)];
+}
+
 int cache_read(struct cache *c, uint64_t pa, unsigned size, bool cacheable,
                uint64_t *val, label_t *label, enum cache_outcome *out)
 {
@@ -209,10 +219,7 @@ int cache_read(struct cache *c, uint64_t pa, unsigned size, bool cacheable,
         rc = line_get(c, pa, true, &l, &o);
         if (rc != MEM_OK)
             return rc;
-        if (val)
-            *val = (l->word[line_word(pa)] >> (8 * (pa & 7))) & bytes_mask(size);
-        if (label)
-            *label = l->label[line_word(pa)];
+        line_read(l, pa, size, val, label);
     }
     if (out)
         *out = o;
@@ -265,10 +272,7 @@ int cache_read_coherent(const struct cache *c, uint64_t pa, unsigned size,
     idx = find_index(c, pa);
     if (idx < 0)
         return mem_read(c->mem, pa, size, val, label);
-    if (val)
-        *val = (c->line[idx].word[line_word(pa)] >> (8 * (pa & 7))) & bytes_mask(size);
-    if (label)
-        *label = c->line[idx].label[line_word(pa)];
+    line_read(&c->line[idx], pa, size, val, label);
     return MEM_OK;
 }
 

@@ -569,6 +569,19 @@ static int s1_translate(const struct mmu_ctx *ctx, uint64_t va, enum mmu_access 
     return 0;
 }
 
+/* Put a successful stage-2 walk into a result; returns its MemAttr. */
+static uint8_t result_take_s2(struct mmu_result *r, const struct stage_out *s2,
+                              const struct mmu_ctx *ctx)
+{
+    r->pa = s2->oa;
+    r->s2_level = (unsigned)s2->level;
+    r->s2_shift = s2->shift;
+    r->s2_perms = s2->perms;
+    r->s2_desc_pa = s2->desc_pa;
+    r->vmid = MMU_VTTBR_VMID(ctx->s2.vttbr);
+    return (uint8_t)MMU_S2_MEMATTR_GET(s2->desc);
+}
+
 int mmu_translate(const struct mmu_ctx *ctx, uint64_t va, enum mmu_access acc,
                   bool el0, struct mmu_result *res, struct mmu_fault *fault)
 {
@@ -621,13 +634,7 @@ int mmu_translate(const struct mmu_ctx *ctx, uint64_t va, enum mmu_access acc,
 
         if (s2_translate(ctx, r.ipa, acc, false, &s2, &s2_cacheable, fault) != 0)
             return -1;
-        r.pa = s2.oa;
-        r.s2_level = (unsigned)s2.level;
-        r.s2_shift = s2.shift;
-        r.s2_perms = s2.perms;
-        r.s2_desc_pa = s2.desc_pa;
-        r.vmid = MMU_VTTBR_VMID(ctx->s2.vttbr);
-        s2_memattr = (uint8_t)MMU_S2_MEMATTR_GET(s2.desc);
+        s2_memattr = result_take_s2(&r, &s2, ctx);
         s2_device = s2_is_device(s2_memattr);
     } else {
         r.pa = r.ipa;
@@ -655,13 +662,7 @@ int mmu_translate_s2(const struct mmu_ctx *ctx, uint64_t ipa, enum mmu_access ac
     if (ctx->s2.vm) {
         if (s2_translate(ctx, ipa, acc, false, &s2, &s2_cacheable, fault) != 0)
             return -1;
-        r.pa = s2.oa;
-        r.s2_level = (unsigned)s2.level;
-        r.s2_shift = s2.shift;
-        r.s2_perms = s2.perms;
-        r.s2_desc_pa = s2.desc_pa;
-        r.vmid = MMU_VTTBR_VMID(ctx->s2.vttbr);
-        memattr = (uint8_t)MMU_S2_MEMATTR_GET(s2.desc);
+        memattr = result_take_s2(&r, &s2, ctx);
     }
     /* Stage 1 is summarised by its cacheability: Normal WB or Normal NC. */
     r.attrs = attrs_combine(false, s1_cacheable, s1_cacheable ? 0xff : 0x44,
