@@ -50,6 +50,7 @@
 #define NPRINC         (1 + KC_MAX_VMS)     /* principal slot: 0 host, n+1 VM n */
 #define INV_BIT(i)     (1u << (i))
 #define STRUCT_INVS    (INV_BIT(1) | INV_BIT(2) | INV_BIT(3) | INV_BIT(6) | INV_BIT(7))
+#define AGREE_INVS     (STRUCT_INVS | INV_BIT(4))   /* 4: the hand-back rule */
 #define OWN_LIST_MAX   32
 #define ACTOR_W_MAX    16
 #define WATCH_MAX      64
@@ -224,6 +225,9 @@ struct inv_state {
     uint64_t own[OWN_LIST_MAX];
     unsigned nown;
     bool own_overflow;
+    uint8_t *own_inc;          /* per page: owner when last seen (hand-back rule) */
+    uint8_t *own_full;         /* the same, for the full mode */
+    uint64_t nown_pages;       /* entries of own_inc/own_full */
     /* full */
     struct u64map seen;        /* scratch for a full walk */
     struct fw_page {           /* the walk's pages (one per level suffices) */
@@ -405,6 +409,80 @@ static void check_kcore_record(const struct machine *m, struct inv_report *r, ui
 static bool page_in_mem(const struct machine *m, uint64_t pa)
 {
     return mem_in_range(&m->ms.mem, pa, MEM_PAGE_SIZE);
+}
+
+/* ---- The hand-back rule (invariant 4) ------------------------------------ */
+
+void inv_check_handback(const struct machine *m, struct inv_report *r, uint64_t pfn)
+{
+    uint64_t pa = pfn << MEM_PAGE_SHIFT, val[DESCS_PER_PAGE];
+    label_t lab[DESCS_PER_PAGE];
+    unsigned at = DESCS_PER_PAGE, mem_at = DESCS_PER_PAGE;
+    label_t bad = LABEL_NONE, mem_bad = LABEL_NONE;
+
+    if (!page_in_mem(m, pa) || mem_read_words(&m->ms.mem, pa, val, lab, DESCS_PER_PAGE) != MEM_OK)
+        return;
+    for (unsigned i = 0; i < DESCS_PER_PAGE && mem_at == DESCS_PER_PAGE; i++)
+        if (LABEL_IS_VM(lab[i])) {
+            mem_at = i;
+            mem_bad = lab[i];
+        }
+    /* The coherent view: memory overlaid with the valid lines. */
+    for (unsigned i = 0; i < MEM_PAGE_SIZE / CACHE_LINE_SIZE; i++) {
+        const struct cache_line *l = cache_find(&m->ms.cache, pa + (uint64_t)i * CACHE_LINE_SIZE);
+        if (l)
+            memcpy(lab + i * CACHE_LINE_WORDS, l->label, sizeof l->label);
+    }
+    for (unsigned i = 0; i < DESCS_PER_PAGE && at == DESCS_PER_PAGE; i++)
+        if (LABEL_IS_VM(lab[i])) {
+            at = i;
+            bad = lab[i];
+        }
+    if (at < DESCS_PER_PAGE)
+        rep_add(r, CPU_DEFAULT, 4, pa, LABEL_HOST, bad,
+                "page %#llx was handed back to the host still holding VM %d's data at PA %#llx "
+                "(a cacheable host read returns it)", (unsigned long long)pa,
+                LABEL_VM_INDEX(bad), (unsigned long long)(pa + 8ull * at));
+    else if (mem_at < DESCS_PER_PAGE)
+        rep_add(r, CPU_DEFAULT, 4, pa, LABEL_HOST, mem_bad,
+                "page %#llx was handed back to the host with VM %d's data in memory at PA %#llx "
+                "under a cache line (a non-cacheable host read returns it)", (unsigned long long)pa,
+                LABEL_VM_INDEX(mem_bad), (unsigned long long)(pa + 8ull * mem_at));
+}
+
+static uint8_t own_code(uint64_t e)
+{
+    unsigned o = KC_OWN_OWNER(e);
+    return o > 0xfe ? 0xff : (uint8_t)o;                /* 0xff: out of range */
+}
+
+static bool own_code_is_vm(uint8_t c) { return c >= KC_OWNER_VM(0) && c != 0xff; }
+
+/* Page pfn's ownership entry is e now: judge a change from a VM to the host
+ * (if `judge`), and remember the owner. */
+static void own_seen(const struct machine *m, struct inv_report *r, uint8_t *prev, uint64_t pfn,
+                     uint64_t e, bool judge)
+{
+    uint8_t c = own_code(e);
+
+    if (pfn < (KC_END >> MEM_PAGE_SHIFT) || pfn >= m->inv->nown_pages)
+        return;
+    if (judge && c == KC_OWNER_HOST && own_code_is_vm(prev[pfn]))
+        inv_check_handback(m, r, pfn);
+    prev[pfn] = c;
+}
+
+/* Every entry of the ownership array, a page of it at a time. */
+static void own_scan(const struct machine *m, struct inv_report *r, uint8_t *prev, bool judge)
+{
+    uint64_t e[DESCS_PER_PAGE];
+    uint64_t n = m->inv->nown_pages;
+
+    for (uint64_t p0 = 0; p0 < n; p0 += DESCS_PER_PAGE) {
+        rd_page(m, KC_OWNER_BASE + 8 * p0, e);
+        for (uint64_t i = 0; i < DESCS_PER_PAGE && p0 + i < n; i++)
+            own_seen(m, r, prev, p0 + i, e[i], judge);
+    }
 }
 
 bool inv_booted(const struct machine *m)
@@ -938,6 +1016,7 @@ static void snap_take(const struct machine *m)
     inv_report_init(&junk, -1);
     inv_check_tables(m, &junk);
     snap_commit(m->inv);
+    own_scan(m, &junk, m->inv->own_full, false);
 }
 
 static void leaf_all(struct fwalk *w, const struct mmu_visit *v)
@@ -968,7 +1047,8 @@ static unsigned full_checks(const struct machine *m, struct inv_report *r)
     tlbs_check(m, r, INV_BIT(1) | INV_BIT(3));
     for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
         check_kcore_record(m, r, pfn);
-    return 5;
+    own_scan(m, r, st->own_full, true);
+    return 6;
 }
 
 /* ---- Incremental state: tables ------------------------------------------ */
@@ -1307,6 +1387,7 @@ static void inc_recheck_all(struct machine *m, struct inv_report *r)
         inc_tlb_sync(m, r, c, true, ~0ull);
     for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
         check_kcore_record(m, r, pfn);
+    own_scan(m, r, st->own_inc, true);
 }
 
 /* Re-read every word the checker tracks (tables, published page), then
@@ -1484,6 +1565,7 @@ static void inc_step(struct machine *m, unsigned cpu, enum event_kind ev, struct
         inc_recheck_page(m, r, st->own[i]);
         if (inv_booted(m))
             check_kcore_record(m, r, st->own[i]);
+        own_seen(m, r, st->own_inc, st->own[i], owner_entry_raw(m, st->own[i]), true);
     }
     if (ev == EV_CPU || ev == EV_TLB_FILL)
         inc_tlb_sync(m, r, cpu, false, ~0ull);
@@ -1512,6 +1594,7 @@ static void inc_rebuild(struct machine *m, struct inv_report *r)
     }
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         inc_tlb_sync(m, r, c, true, ~0ull);
+    own_scan(m, r, st->own_inc, false);
     st->degraded = false;
 }
 
@@ -1549,7 +1632,11 @@ int inv_init(struct machine *m)
     st->tlbsh = calloc((size_t)st->ncpus_tlb * st->tlb_cap + 1, sizeof *st->tlbsh);
     st->tlb_gen = calloc(st->ncpus_tlb + 1, sizeof *st->tlb_gen);
     st->prev_mode = calloc(st->ncpus + 1, 1);
-    if (!st->mapcnt || !st->tlbsh || !st->tlb_gen || !st->prev_mode)
+    st->nown_pages = st->npages < KC_OWNER_SIZE / 8 ? st->npages : KC_OWNER_SIZE / 8;
+    st->own_inc = calloc(st->nown_pages + 1, 1);
+    st->own_full = calloc(st->nown_pages + 1, 1);
+    if (!st->mapcnt || !st->tlbsh || !st->tlb_gen || !st->prev_mode || !st->own_inc ||
+        !st->own_full)
         goto fail;
     inv_report_init(&junk, -1);       /* the initial state is not judged */
     inc_rebuild(m, &junk);
@@ -1582,6 +1669,8 @@ void inv_free(struct machine *m)
     free(st->tlbsh);
     free(st->tlb_gen);
     free(st->prev_mode);
+    free(st->own_inc);
+    free(st->own_full);
     free(st);
     m->inv = NULL;
 }
@@ -1590,7 +1679,7 @@ static void agree_compare(struct machine *m, const struct inv_report *inc,
                           const struct inv_report *full)
 {
     struct inv_state *st = m->inv;
-    uint32_t a = inc->mask & STRUCT_INVS, b = full->mask & STRUCT_INVS;
+    uint32_t a = inc->mask & AGREE_INVS, b = full->mask & AGREE_INVS;
 
     if (a != b) {
         st->agree_mismatch++;
@@ -1627,7 +1716,7 @@ void inv_after_step(struct machine *m, unsigned cpu, enum event_kind ev)
         } else {
             inc_step(m, cpu, ev, &r);
         }
-        nchecks = st->booted ? 5 : 1;
+        nchecks = st->booted ? 6 : 1;
         if (st->agree && !st->agree_done) {
             struct inv_report f;
             inv_report_init(&f, rcpu);

@@ -50,6 +50,11 @@ void inv_check_s2_owned(const struct machine *m, struct inv_report *r);       /*
 void inv_check_tlb_owned(const struct machine *m, struct inv_report *r);      /* 3 */
 void inv_check_tables(const struct machine *m, struct inv_report *r);         /* 6 */
 void inv_check_bookkeeping(const struct machine *m, struct inv_report *r);    /* 7 */
+/* 4, the hand-back rule: page pfn, just handed from a VM to the host, holds
+ * no word labelled with a VM's data, in the coherent view or in memory. Both
+ * modes run it when an ownership entry changes from a VM to the host (the
+ * full mode by comparing the whole array with the previous step's). */
+void inv_check_handback(const struct machine *m, struct inv_report *r, uint64_t pfn);
 /* 4 (read) and 5 (write) for one actor access. */
 void inv_check_access(const struct machine *m, label_t who, const struct msys_access *a,
                       bool write, struct inv_report *r);

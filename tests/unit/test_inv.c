@@ -237,8 +237,8 @@ static void test_inv_wellformed_reports_nothing(void **state)
     step(f, 1, EV_TLB_FILL);
     step(f, 0, EV_CACHE_EVICT);
     assert_int_equal(f->m.nviol, 0);
-    /* 1, 2, 3, 6 and 7 ran on each of the three steps. */
-    assert_int_equal(f->m.st.invariant_checks, 15);
+    /* 1, 2, 3, 6, 7 and 4's hand-back rule ran on each of the three steps. */
+    assert_int_equal(f->m.st.invariant_checks, 18);
 }
 
 static void test_inv_wellformed_kcore_work_reports_nothing(void **state)
@@ -421,7 +421,7 @@ static void test_inv4_host_reads_unshared_vm_data(void **state)
     assert_int_equal(f->m.viol[0].whose, LABEL_VM(0));
     step(f, 1, EV_CPU);
     assert_int_equal(viol_mask(f), B(4));
-    assert_int_equal(f->m.st.invariant_checks, 6);           /* 1,2,3,6,7 + 4 */
+    assert_int_equal(f->m.st.invariant_checks, 7);           /* 1,2,3,6,7,hand-back + 4 */
 }
 
 static void test_inv4_vm_reads_other_vm_data(void **state)
@@ -432,6 +432,73 @@ static void test_inv4_vm_reads_other_vm_data(void **state)
     /* Even a page VM 0 shares with the host is not shared with VM 1. */
     inv_on_actor_access(&f->m, 1, LABEL_VM(1), &a, false);
     assert_int_equal(viol_mask(f), B(4));
+}
+
+/* ---- 4, the hand-back rule: PG_V1 (VM 0's, unmapped) goes to the host ---- */
+
+static void vm_word(struct fx *f, uint64_t pa, uint64_t v)
+{
+    assert_int_equal(mem_write_word(&f->m.ms.mem, pa, v, LABEL_VM(0)), MEM_OK);
+}
+
+static void hand_back(struct fx *f, uint64_t pa)
+{
+    kstep(f, own_addr(pa), KC_OWN_MAKE(KC_OWNER_HOST, 0, 0));
+}
+
+static void test_inv4_handback_with_vm_data(void **state)
+{
+    struct fx *f = *state;
+
+    vm_word(f, PG_V1 + 0x548, 7);
+    hand_back(f, PG_V1);
+    assert_int_equal(viol_mask(f), B(4));
+    assert_int_equal(f->m.viol[0].page, PG_V1);
+    assert_int_equal(f->m.viol[0].whose, LABEL_VM(0));
+    assert_non_null(strstr(f->m.viol[0].detail, "0x2003548"));
+    assert_non_null(strstr(f->m.viol[0].detail, "cacheable host read"));
+}
+
+static void test_inv4_handback_scrubbed_is_fine(void **state)
+{
+    struct fx *f = *state;
+
+    vm_word(f, PG_V1 + 0x548, 7);
+    wr(f, PG_V1 + 0x548, 0);                   /* KCore's scrub, in memory */
+    hand_back(f, PG_V1);
+    /* Other changes carry no VM data out: VM -> nobody, host count. */
+    vm_word(f, PG_V0B, 9);
+    kstep(f, own_addr(PG_V0B), KC_OWN_MAKE(KC_OWNER_NONE, 0, 0));
+    kstep(f, own_addr(PG_H2), KC_OWN_MAKE(KC_OWNER_HOST, 0, 0));
+    assert_int_equal(f->m.nviol, 0);
+}
+
+/* Zeroed in the cache, not cleaned: the coherent view is clean, memory
+ * is not (a non-cacheable read, or the line's loss, shows VM data). */
+static void test_inv4_handback_dirty_line_over_vm_data(void **state)
+{
+    struct fx *f = *state;
+    enum cache_outcome out;
+
+    vm_word(f, PG_V1 + 0x40, 7);
+    assert_int_equal(cache_write(&f->m.ms.cache, PG_V1 + 0x40, 8, true, 0, LABEL_KCORE, &out),
+                     MEM_OK);
+    hand_back(f, PG_V1);
+    assert_int_equal(viol_mask(f), B(4));
+    assert_non_null(strstr(f->m.viol[0].detail, "non-cacheable host read"));
+}
+
+/* Zeroed in memory (non-cacheable) under a line still holding VM data. */
+static void test_inv4_handback_vm_line_over_zeroed_memory(void **state)
+{
+    struct fx *f = *state;
+    enum cache_outcome out;
+
+    assert_int_equal(cache_write(&f->m.ms.cache, PG_V1 + 0x80, 8, true, 5, LABEL_VM(0), &out),
+                     MEM_OK);
+    hand_back(f, PG_V1);
+    assert_int_equal(viol_mask(f), B(4));
+    assert_non_null(strstr(f->m.viol[0].detail, "0x2003080"));
 }
 
 static void test_inv5_writes(void **state)
@@ -848,6 +915,10 @@ int main(void)
         T3(test_inv3_stale_entry_after_unshare),
         T3(test_inv4_host_reads_unshared_vm_data),
         T3(test_inv4_vm_reads_other_vm_data),
+        T3(test_inv4_handback_with_vm_data),
+        T3(test_inv4_handback_scrubbed_is_fine),
+        T3(test_inv4_handback_dirty_line_over_vm_data),
+        T3(test_inv4_handback_vm_line_over_zeroed_memory),
         T3(test_inv5_writes),
         T3(test_inv6_link_nonempty_table),
         T3(test_inv6_break_before_make),

@@ -1,6 +1,7 @@
 #!/bin/sh
-# traces/corpus/mutants/regen.sh [BUILD_DIR [SHRINK_SECONDS]]: re-record the
-# shrunk counterexample of every KCore mutant (one <name>.json each) with
+# traces/corpus/mutants/regen.sh [BUILD_DIR [SHRINK_SECONDS [MUTANT...]]]:
+# re-record the shrunk counterexample of every KCore mutant (or of the ones
+# named) (one <name>.json each) with
 # BUILD_DIR/hypsim (default build). Run it after any change to KCore or to
 # the machine model: traces pin the ELF's SHA-256 and replay choice by
 # choice (traces/FORMAT.md "Versioning"). A mutant not caught within 60 s
@@ -8,11 +9,13 @@
 set -u
 B=${1:-build}
 S=${2:-60}
+shift 2 2>/dev/null || shift $#
 H=$B/hypsim
 D=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-for m in $("$H" mutants | awk '{print $1}'); do
+ALL=$("$H" mutants | awk '{print $1}')
+for m in ${*:-$ALL}; do
     "$H" explore --mutant "$m" --stop-on-first --jobs 2 --time 60 --shrink --shrink-time "$S" \
         --traces "$W/t" -o "$W/$m.jsonl" --quiet
     rc=$?
