@@ -60,13 +60,33 @@ timeout 300 "$H" run --kcore "$K" --steps 500 --seed 7 --cpus 2 --record "$b" --
 sed 's/"kcore_sha256":.*/"kcore_sha256": "0000000000000000000000000000000000000000000000000000000000000000",/' "$b" > "$dir/sha.json"
 expect 2 "kcore_sha256: KCore ELF" "$dir/sha.json"
 head -c 300 "$b" > "$dir/cut.json"
-expect 2 "byte 300 (line 17, column 22): truncated" "$dir/cut.json"
+expect 2 "byte 300 (line 18, column 4): truncated" "$dir/cut.json"
 sed -e 's/"choice_count":.*/"choice_count": 1,/' -e 's|"choices":.*|"choices": "/////w8="|' "$b" > "$dir/imp.json"
 expect 2 "choices[0]: value 4294967295 is impossible at step 0" "$dir/imp.json" --kcore "$K"
 sed 's/\(\[[0-9]*, "\)[0-9a-f]*\("\]\],\)/\10123456789abcdef\2/' "$b" > "$dir/hash.json"
 expect 3 "final state hash (checkpoint 1) differs: recorded 0123456789abcdef" "$dir/hash.json" --kcore "$K" --verify
 sed 's/"version":.*/"version": 2,/' "$b" > "$dir/v2.json"
 expect 2 "version: 2 is newer" "$dir/v2.json"
+# --layers is recorded (config.layers) and a replay runs with the recorded
+# setting: with the layers off it makes no refinement checks, with them on
+# it does.
+for l in on off; do
+    t="$dir/layers-$l.json"
+    want=true
+    [ "$l" = off ] && want=false
+    timeout 300 "$H" run --kcore "$K" --steps 3000 --seed 3 --cpus 2 --layers "$l" --record "$t" --quiet
+    if ! grep -q "\"layers\":[[:space:]]*$want," "$t"; then
+        echo "FAIL: run --layers $l --record: config.layers is not $want"
+        fail=1
+    fi
+    out=$(timeout 300 "$H" replay "$t" --verify --kcore "$K" --json)
+    rc=$?
+    case $l,$out in
+    off,*'"refinement_checks":0,'*|on,*'"refinement_checks":'[1-9]*) ;;
+    *) echo "FAIL: replay of a --layers $l run (exit $rc): $(printf '%s' "$out" | head -c 200)"
+       fail=1 ;;
+    esac
+done
 if [ -n "$viol" ]; then
     if ! timeout 900 "$H" shrink "$viol" -o "$dir/min.json" --kcore "$K" --max-time 300; then
         echo "FAIL: shrink $viol"

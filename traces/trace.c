@@ -438,9 +438,10 @@ static int parse_config(struct rd *r, const cJSON *c, struct machine_config *cfg
                         struct trace *t)
 {
     static const char *const keys[] = { "cpus", "vms", "mem_mib", "cache_sets", "cache_ways",
-        "tlb_entries", "seed", "sched", "pct_depth", "steps", "check", "kcore_path", "scenario",
-        "scenario_sha256", NULL };
+        "tlb_entries", "seed", "sched", "pct_depth", "steps", "check", "layers", "kcore_path",
+        "scenario", "scenario_sha256", NULL };
     const char *p = "config", *s;
+    const cJSON *j;
     uint64_t v;
 
     if (!cJSON_IsObject(c))
@@ -476,6 +477,15 @@ static int parse_config(struct rd *r, const cJSON *c, struct machine_config *cfg
     else if (!strcmp(s, "full")) cfg->check = CHECK_FULL;
     else if (!strcmp(s, "off")) cfg->check = CHECK_OFF;
     else return fail(r, "config.check: unknown mode \"%s\" (incremental, full, off)", Q(s));
+    /* optional: absent in files written before the field existed, which
+     * load with `hypsim run`'s default, on (FORMAT.md "Versioning") */
+    j = cJSON_GetObjectItemCaseSensitive(c, "layers");
+    if (!j)
+        cfg->layers = true;
+    else if (cJSON_IsBool(j))
+        cfg->layers = cJSON_IsTrue(j);
+    else
+        return fail(r, "config.layers: expected a boolean (true or false), got %s", type_name(j));
     if (get_str(r, c, p, "kcore_path", false, &s)) return -1;
     if (copy_str(r, "config.kcore_path", s, cfg->kcore_path, sizeof(cfg->kcore_path))) return -1;
     if (get_str(r, c, p, "scenario", false, &s)) return -1;
@@ -841,6 +851,7 @@ char *trace_to_json(const struct trace *t)
     cJSON_AddNumberToObject(c, "pct_depth", t->cfg.pct_depth);
     cJSON_AddNumberToObject(c, "steps", (double)t->cfg.steps);
     cJSON_AddStringToObject(c, "check", trace_check_name(t->cfg.check) ? trace_check_name(t->cfg.check) : "?");
+    cJSON_AddBoolToObject(c, "layers", t->cfg.layers);
     cJSON_AddStringToObject(c, "kcore_path", t->cfg.kcore_path);
     cJSON_AddStringToObject(c, "scenario", t->cfg.scenario_path);
     if (t->cfg.scenario_path[0]) {

@@ -236,6 +236,29 @@ static void test_trace_roundtrip_ok_file(void **state)
     unlink(path);
 }
 
+/* config.layers (--layers on|off, invariant 8) survives a round trip both
+ * ways: a replay must check the layers exactly when the run did. */
+static void test_trace_roundtrip_layers_on_off(void **state)
+{
+    struct trace a, b;
+    char err[512], *txt;
+    (void)state;
+    for (int on = 0; on <= 1; on++) {
+        sample(&a, true);
+        a.cfg.layers = on;
+        txt = trace_to_json(&a);
+        assert_non_null(txt);
+        assert_non_null(strstr(txt, on ? "\"layers\":\ttrue" : "\"layers\":\tfalse"));
+        if (trace_parse(&b, NAME, txt, strlen(txt), err, sizeof(err)))
+            fail_msg("%s", err);
+        assert_int_equal(b.cfg.layers, on);
+        assert_same(&a, &b);
+        free(txt);
+        trace_free(&a);
+        trace_free(&b);
+    }
+}
+
 /* ---- Bad input: each names the file and the place --------------------- */
 
 static void expect_parse_error_text(const char *txt, size_t len, const char *want)
@@ -275,6 +298,69 @@ static void expect_json_error(cJSON *j, const char *want)
 }
 
 static cJSON *cfg_of(cJSON *j) { return cJSON_GetObjectItemCaseSensitive(j, "config"); }
+
+/* A version-1 file written before config.layers existed loads with the
+ * layers on, `hypsim run`'s default (FORMAT.md "Versioning"). */
+static void test_trace_layers_absent_loads_on(void **state)
+{
+    struct trace t;
+    char err[512], *txt;
+    cJSON *j = sample_json(true);
+    (void)state;
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cfg_of(j), "layers")));   /* sample: off */
+    cJSON_DeleteItemFromObject(cfg_of(j), "layers");
+    assert_null(cJSON_GetObjectItem(cfg_of(j), "layers"));
+    assert_int_equal(cJSON_GetObjectItem(j, "version")->valueint, 1);
+    txt = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (trace_parse(&t, NAME, txt, strlen(txt), err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_true(t.cfg.layers);
+    free(txt);
+    trace_free(&t);
+}
+
+/* A wrong type for config.layers: one line naming the file and the field,
+ * from memory and from a file. */
+static void test_trace_bad_layers(void **state)
+{
+    char path[] = "/tmp/test_trace_XXXXXX", *txt;
+    struct trace t;
+    char err[512];
+    cJSON *j;
+    int fd;
+    (void)state;
+    j = sample_json(false);
+    cJSON_ReplaceItemInObject(cfg_of(j), "layers", cJSON_CreateString("off"));
+    expect_json_error(j, "config.layers: expected a boolean (true or false), got a string");
+    j = sample_json(false);
+    cJSON_ReplaceItemInObject(cfg_of(j), "layers", cJSON_CreateNumber(0));
+    expect_json_error(j, "config.layers: expected a boolean (true or false), got a number");
+    j = sample_json(false);
+    cJSON_ReplaceItemInObject(cfg_of(j), "layers", cJSON_CreateNull());
+    expect_json_error(j, "config.layers: expected a boolean (true or false), got null");
+    j = sample_json(false);
+    cJSON_AddTrueToObject(cfg_of(j), "layers");
+    expect_json_error(j, "config.layers: duplicate field");
+    j = sample_json(false);
+    cJSON_AddTrueToObject(j, "layers");          /* belongs in config */
+    expect_json_error(j, "layers: unknown field");
+    /* from a file: the message starts with its path */
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    j = sample_json(false);
+    cJSON_ReplaceItemInObject(cfg_of(j), "layers", cJSON_CreateString("on"));
+    txt = cJSON_Print(j);
+    cJSON_Delete(j);
+    assert_int_equal(write(fd, txt, strlen(txt)), (ssize_t)strlen(txt));
+    close(fd);
+    free(txt);
+    assert_int_equal(trace_read(&t, path, err, sizeof(err)), -1);
+    if (strncmp(err, path, strlen(path)) || err[strlen(path)] != ':' ||
+        !strstr(err, ": config.layers: expected a boolean") || strchr(err, '\n'))
+        fail_msg("error \"%s\" should be one line naming %s and config.layers", err, path);
+    unlink(path);
+}
 
 static void test_trace_bad_malformed_json(void **state)
 {
@@ -523,6 +609,9 @@ int main(void)
         cmocka_unit_test(test_choices_bad_varints),
         cmocka_unit_test(test_trace_roundtrip_violation),
         cmocka_unit_test(test_trace_roundtrip_ok_file),
+        cmocka_unit_test(test_trace_roundtrip_layers_on_off),
+        cmocka_unit_test(test_trace_layers_absent_loads_on),
+        cmocka_unit_test(test_trace_bad_layers),
         cmocka_unit_test(test_trace_bad_malformed_json),
         cmocka_unit_test(test_trace_bad_truncated),
         cmocka_unit_test(test_trace_bad_format_and_version),
