@@ -702,6 +702,7 @@ static void usage_explore(FILE *f)
 "  --time S          stop starting runs after S seconds (with --runs: both)\n"
 "  --seed S          base seed: run g uses seed S+g (default 1)\n"
 "  --sched KIND      random | pct[:d] | exhaustive[:D[:P]] (default random).\n"
+"                    pct: depth d (default 3) in rounds of 4096 steps\n"
 "                    exhaustive: round robin plus at most P (0-3, default 1)\n"
 "                    switches to another CPU among the first D (default 64)\n"
 "                    choice points where KCore runs beside another CPU; actor\n"

@@ -62,7 +62,9 @@ static void usage_run(FILE *f)
 "run:\n"
 "  --steps N         steps to run (default 1000000)\n"
 "  --seed S          seed of every random choice (default 1)\n"
-"  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3)\n"
+"  --sched KIND      random | rr | pct[:d] (default random; PCT depth 3, in\n"
+"                    rounds of 4096 steps: fresh priorities and d-1 change\n"
+"                    points per round)\n"
 "  --check MODE      incremental | full | off (default incremental)\n"
 "  --layers on|off   L1 refinement and L2 spec checks (invariant 8; default on)\n"
 "  --record FILE     write the run as a trace (traces/FORMAT.md); without it a\n"
@@ -244,8 +246,9 @@ void cli_print_summary(const struct machine *m, double el)
            (unsigned long long)s->steps, el > 0 ? s->steps / el : 0.0,
            (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
            (unsigned long long)s->invariant_checks);
-    printf("  layers %s: refinement checks %llu, spec checks %llu\n", m->cfg.layers ? "on" : "off",
-           (unsigned long long)s->refinement_checks, (unsigned long long)s->spec_checks);
+    printf("  layers %s: refinement checks %llu, spec checks %llu, fault checks %llu\n",
+           m->cfg.layers ? "on" : "off", (unsigned long long)s->refinement_checks,
+           (unsigned long long)s->spec_checks, (unsigned long long)s->fault_checks);
     printf("  hypercalls ok/failed:");
     for (unsigned hc = 0; hc < 32; hc++)
         if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
@@ -284,6 +287,7 @@ void cli_print_json(const struct machine *m, double el, const char *trace)
     cJSON_AddNumberToObject(o, "invariant_checks", (double)s->invariant_checks);
     cJSON_AddNumberToObject(o, "refinement_checks", (double)s->refinement_checks);
     cJSON_AddNumberToObject(o, "spec_checks", (double)s->spec_checks);
+    cJSON_AddNumberToObject(o, "fault_checks", (double)s->fault_checks);
     for (unsigned i = 0; i < m->nviol; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);

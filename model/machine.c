@@ -303,8 +303,13 @@ static int pick_cpu(struct machine *m, unsigned *live, unsigned nlive)
             s->rr_next = 0;
         break;
     case SCHED_PCT: {
+        /* Hardware events take steps too: a round or change point is due
+         * at the first CPU pick at or after its step. */
+        if (m->st.steps >= s->next_round)
+            sched_pct_round(s, m->st.steps);
         for (unsigned c = 0; c < s->nchange; c++)
-            if (s->change_at[c] == m->st.steps) {
+            if (s->change_at[c] <= m->st.steps) {
+                s->change_at[c] = UINT64_MAX;   /* done */
                 /* the CPU that would run now drops to the lowest priority */
                 unsigned best = 0;
                 for (unsigned k = 1; k < nlive; k++)

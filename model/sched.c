@@ -61,18 +61,28 @@ void sched_init(struct sched_state *s, int kind, uint64_t seed, unsigned ncpus,
     if (depth > 16)
         depth = 16;
     s->depth = depth;
-    /* PCT: a random permutation of priorities ncpus..1 (higher runs first),
-     * and depth-1 change points in [1, steps). Drawn from the same seed. */
-    for (unsigned i = 0; i < ncpus && i < 64; i++)
-        s->prio[i] = (int)(ncpus - i);
-    for (unsigned i = ncpus < 64 ? ncpus : 64; i > 1; i--) {
+    s->round = steps < SCHED_PCT_ROUND ? (steps ? steps : 1) : SCHED_PCT_ROUND;
+    sched_pct_round(s, 0);
+}
+
+void sched_pct_round(struct sched_state *s, uint64_t base)
+{
+    unsigned n = s->ncpus < 64 ? s->ncpus : 64;
+
+    /* A random permutation of priorities n..1 (higher runs first), below
+     * every priority of the previous round, and depth-1 change points in
+     * (base, base + round). */
+    for (unsigned i = 0; i < n; i++)
+        s->prio[i] = (int)(n - i);
+    for (unsigned i = n; i > 1; i--) {
         unsigned j = rng_below(&s->rng, i);
         int t = s->prio[i - 1];
         s->prio[i - 1] = s->prio[j];
         s->prio[j] = t;
     }
-    s->nchange = depth - 1;
+    s->nchange = s->depth - 1;
     for (unsigned i = 0; i < s->nchange; i++)
-        s->change_at[i] = steps > 1 ? 1 + rng_next(&s->rng) % (steps - 1) : 1;
+        s->change_at[i] = base + (s->round > 1 ? 1 + rng_next(&s->rng) % (s->round - 1) : 1);
     s->low_prio = 0;
+    s->next_round = base + s->round;
 }

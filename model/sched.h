@@ -35,10 +35,18 @@ struct sched_state {
     uint64_t change_at[16];
     unsigned nchange;
     int low_prio;
+    uint64_t round;           /* steps per PCT round */
+    uint64_t next_round;      /* step the next round starts at */
 };
 
 /* steps: the run length (PCT spreads its change points over it). */
 void sched_init(struct sched_state *s, int kind, uint64_t seed, unsigned ncpus,
                 unsigned depth, uint64_t steps);
+/* PCT in rounds: a run longer than SCHED_PCT_ROUND steps is a sequence of
+ * rounds of that many steps, each a fresh PCT schedule (new priorities,
+ * depth-1 change points in the round): machine.c starts the next round at
+ * the first CPU pick at or after step next_round. */
+#define SCHED_PCT_ROUND 4096u
+void sched_pct_round(struct sched_state *s, uint64_t base);
 
 #endif
