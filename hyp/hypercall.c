@@ -648,36 +648,55 @@ static u64 guest_pfn(struct kc_vm *vm, u64 gfn)
     return kc_pte_addr(pte) >> KC_PAGE_SHIFT;
 }
 
+static void share_end(struct kc_vm *vm)
+{
+    kc_unlock(&kc.host_lock);
+    kc_unlock(&vm->lock);
+}
+
+/* GRANT and REVOKE: lock the VM, then the ownership array, and find the
+ * page VM idx owns at gfn. Returns its pfn (entry in *e) with both locks
+ * held, or ~0 with *ret set and no lock held. */
+static u64 share_begin(struct kc_vm *vm, u64 idx, u64 gfn, u64 *e, s64 *ret)
+{
+    u64 pfn;
+
+    kc_lock(&vm->lock);
+    pfn = guest_pfn(vm, gfn);
+    if (pfn == ~0ull) {
+        *ret = HC_EINVAL;
+        kc_unlock(&vm->lock);
+        return ~0ull;
+    }
+    kc_lock(&kc.host_lock);
+    *e = kc_owner_get(pfn);
+    if (KC_OWN_OWNER(*e) != KC_OWNER_VM(idx) || KC_OWN_GFN(*e) != gfn) {
+        *ret = HC_EPERM;
+        share_end(vm);
+        return ~0ull;
+    }
+    return pfn;
+}
+
 static s64 hc_grant(u64 idx, u64 gfn)
 {
     struct kc_vm *vm = &kc.vm[idx];
     s64 ret = HC_OK;
     u64 pfn, e;
 
-    kc_lock(&vm->lock);
-    pfn = guest_pfn(vm, gfn);
-    if (pfn == ~0ull) {
-        ret = HC_EINVAL;
-        goto out;
-    }
-    kc_lock(&kc.host_lock);
-    e = kc_owner_get(pfn);
-    if (KC_OWN_OWNER(e) != KC_OWNER_VM(idx) || KC_OWN_GFN(e) != gfn)
-        ret = HC_EPERM;
-#ifdef KC_MUTANT_GRANT_OVERFLOW
-    else                                               /* 2-bit count, no overflow check */
-        kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), (KC_OWN_COUNT(e) + 1) & 3u, gfn));
+    if ((pfn = share_begin(vm, idx, gfn, &e, &ret)) == ~0ull)
+        return ret;
+#ifdef KC_MUTANT_GRANT_OVERFLOW                        /* 2-bit count, no overflow check */
+    kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), (KC_OWN_COUNT(e) + 1) & 3u, gfn));
 #else
-    else if (KC_OWN_COUNT(e) >= 0xffffu)
+    if (KC_OWN_COUNT(e) >= 0xffffu)
         ret = HC_EINVAL;                               /* share count would overflow */
 #ifndef KC_MUTANT_GRANT_NOOP                           /* success without counting the grant */
     else
         kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), KC_OWN_COUNT(e) + 1, gfn));
 #endif
 #endif
-    kc_unlock(&kc.host_lock);
-out:
-    kc_unlock(&vm->lock);
+    share_end(vm);
     return ret;
 }
 
@@ -687,24 +706,13 @@ static s64 hc_revoke(u64 idx, u64 gfn)
     s64 ret = HC_OK;
     u64 pfn, e;
 
-    kc_lock(&vm->lock);
-    pfn = guest_pfn(vm, gfn);
-    if (pfn == ~0ull) {
-        ret = HC_EINVAL;
-        goto out;
-    }
-    kc_lock(&kc.host_lock);
-    e = kc_owner_get(pfn);
-    if (KC_OWN_OWNER(e) != KC_OWNER_VM(idx) || KC_OWN_GFN(e) != gfn)
-        ret = HC_EPERM;
+    if ((pfn = share_begin(vm, idx, gfn, &e, &ret)) == ~0ull)
+        return ret;
+    if (KC_OWN_COUNT(e) == 0) {
 #ifndef KC_MUTANT_REVOKE_ZERO_OK                       /* revoking nothing "succeeds" */
-    else if (KC_OWN_COUNT(e) == 0)
         ret = HC_EINVAL;                               /* nothing to revoke */
-#else
-    else if (KC_OWN_COUNT(e) == 0)
-        ret = HC_OK;
 #endif
-    else {
+    } else {
         /* The last grant: the host loses the page (mapping, then TLB
          * entries) while the count still allows it, then the count drops. */
 #ifndef KC_MUTANT_REVOKE_NO_UNMAP
@@ -715,9 +723,7 @@ static s64 hc_revoke(u64 idx, u64 gfn)
 #endif
         kc_owner_set(pfn, KC_OWN_MAKE(KC_OWNER_VM(idx), KC_OWN_COUNT(e) - 1, gfn));
     }
-    kc_unlock(&kc.host_lock);
-out:
-    kc_unlock(&vm->lock);
+    share_end(vm);
     return ret;
 }
 
