@@ -34,6 +34,17 @@
  * count is 0), the TLB entries covering it, and the page itself if it is a
  * table; a TLB entry is checked when its slot differs from the shadow.
  *
+ * Invariant 4 has two parts: each actor read (inv_check_access), and the
+ * hand-back rule - a page whose ownership entry changes from a VM to the
+ * host must hold no VM-labelled word, in the coherent view (a cacheable
+ * read) or in memory (a non-cacheable read, or what a lost line leaves).
+ * The host may read any page it owns at any moment, so data left there has
+ * leaked whether or not the adversary's schedule happens to read it; the
+ * rule turns a race the scheduler must hit (host fault + read inside the
+ * window) into a check at the change. Both modes keep the owner each page
+ * had at the last look (a byte per page): incremental updates it from the
+ * ownership words a step wrote, full compares the whole array every step.
+ *
  * Leaves out: stage-1 tables of the EL1&0 regime (guests run with stage 1
  * off here), KCore's EL2 stage 1 (not a host or guest context), the
  * hardware access-flag updates of walks (they change no output address).
