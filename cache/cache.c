@@ -276,6 +276,30 @@ int cache_read_coherent(const struct cache *c, uint64_t pa, unsigned size,
     return MEM_OK;
 }
 
+int cache_read_words_coherent(const struct cache *c, uint64_t pa, uint64_t *val,
+                              label_t *label, unsigned n)
+{
+    uint64_t end = pa + 8ull * n;
+    int rc = mem_read_words(c->mem, pa, val, label, n);
+
+    if (rc != MEM_OK)
+        return rc;
+    for (uint64_t line = pa & ~(uint64_t)(CACHE_LINE_SIZE - 1); line < end; line += CACHE_LINE_SIZE) {
+        int idx = find_index(c, line);
+        if (idx < 0)
+            continue;
+        for (unsigned w = 0; w < CACHE_LINE_WORDS; w++) {
+            uint64_t a = line + 8ull * w;
+            if (a < pa || a >= end)
+                continue;
+            val[(a - pa) / 8] = c->line[idx].word[w];
+            if (label)
+                label[(a - pa) / 8] = c->line[idx].label[w];
+        }
+    }
+    return MEM_OK;
+}
+
 const struct cache_line *cache_find(const struct cache *c, uint64_t pa)
 {
     int idx = find_index(c, pa);

@@ -77,6 +77,12 @@ int cache_write(struct cache *c, uint64_t pa, unsigned size, bool cacheable,
 int cache_read_coherent(const struct cache *c, uint64_t pa, unsigned size,
                         uint64_t *val, label_t *label);
 
+/* n aligned words of the coherent view from pa (8-aligned): memory overlaid
+ * with the valid lines, one line lookup per line instead of per word.
+ * label may be NULL. Changes nothing. */
+int cache_read_words_coherent(const struct cache *c, uint64_t pa, uint64_t *val,
+                              label_t *label, unsigned n);
+
 /* Find the line holding `pa`, or NULL. */
 const struct cache_line *cache_find(const struct cache *c, uint64_t pa);
 

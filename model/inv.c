@@ -366,20 +366,11 @@ static uint64_t rd(const struct machine *m, uint64_t pa)
     return v;
 }
 
-/* A whole page of the coherent view: memory, overlaid with the valid cache
- * lines of the page (64 lookups instead of 512). Zeros outside memory. */
+/* A whole page of the coherent view. Zeros outside memory. */
 static void rd_page(const struct machine *m, uint64_t pa, uint64_t *out)
 {
-    pa &= PAGE_MASK;
-    if (mem_read_words(&m->ms.mem, pa, out, NULL, DESCS_PER_PAGE) != MEM_OK) {
+    if (cache_read_words_coherent(&m->ms.cache, pa & PAGE_MASK, out, NULL, DESCS_PER_PAGE) != MEM_OK)
         memset(out, 0, MEM_PAGE_SIZE);
-        return;
-    }
-    for (unsigned i = 0; i < MEM_PAGE_SIZE / CACHE_LINE_SIZE; i++) {
-        const struct cache_line *l = cache_find(&m->ms.cache, pa + (uint64_t)i * CACHE_LINE_SIZE);
-        if (l)
-            memcpy(out + i * CACHE_LINE_WORDS, l->word, sizeof l->word);
-    }
 }
 
 static uint64_t owner_entry_raw(const struct machine *m, uint64_t pfn)
@@ -438,12 +429,8 @@ void inv_check_handback(const struct machine *m, struct inv_report *r, uint64_t 
             mem_at = i;
             mem_bad = lab[i];
         }
-    /* The coherent view: memory overlaid with the valid lines. */
-    for (unsigned i = 0; i < MEM_PAGE_SIZE / CACHE_LINE_SIZE; i++) {
-        const struct cache_line *l = cache_find(&m->ms.cache, pa + (uint64_t)i * CACHE_LINE_SIZE);
-        if (l)
-            memcpy(lab + i * CACHE_LINE_WORDS, l->label, sizeof l->label);
-    }
+    if (cache_read_words_coherent(&m->ms.cache, pa, val, lab, DESCS_PER_PAGE) != MEM_OK)
+        return;
     for (unsigned i = 0; i < DESCS_PER_PAGE && at == DESCS_PER_PAGE; i++)
         if (LABEL_IS_VM(lab[i])) {
             at = i;

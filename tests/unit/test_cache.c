@@ -471,6 +471,38 @@ static void test_cache_read_coherent_bad_input(void **state)
     assert_int_equal(v, 5);
 }
 
+/* Bulk read = word-by-word cache_read_coherent, over lines partly covered. */
+static void test_cache_read_words_coherent_matches_words(void **state)
+{
+    struct fix *f = *state;
+    uint64_t v[40], w, h;
+    label_t lab[40], l;
+
+    for (uint64_t a = 0x8000; a < 0x8200; a += 8)
+        assert_int_equal(mem_write_word(&f->mem, a, a, LABEL_HOST), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x8048, 8, true, 7, LABEL_VM(1), NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x8100, 8, true, 9, LABEL_KCORE, NULL), MEM_OK);
+    /* Memory changes under the line (a non-cacheable write). */
+    assert_int_equal(mem_write_word(&f->mem, 0x8108, 0xdead, LABEL_VM(0)), MEM_OK);
+    h = cache_hash(&f->c);
+    /* 0x8038 .. 0x8178: starts and ends inside a line. */
+    assert_int_equal(cache_read_words_coherent(&f->c, 0x8038, v, lab, 40), MEM_OK);
+    for (unsigned i = 0; i < 40; i++) {
+        assert_int_equal(cache_read_coherent(&f->c, 0x8038 + 8ull * i, 8, &w, &l), MEM_OK);
+        assert_int_equal(v[i], w);
+        assert_int_equal(lab[i], l);
+    }
+    assert_int_equal(v[(0x8048 - 0x8038) / 8], 7);
+    assert_int_equal(lab[(0x8100 - 0x8038) / 8], LABEL_KCORE);
+    assert_int_equal(v[(0x8108 - 0x8038) / 8], 0x8108);  /* the line's, not memory's */
+    assert_int_equal(lab[(0x8108 - 0x8038) / 8], LABEL_HOST);
+    assert_int_equal(cache_read_words_coherent(&f->c, 0x8000, v, NULL, 2), MEM_OK);
+    assert_int_equal(v[1], 0x8008);
+    assert_int_equal(cache_read_words_coherent(&f->c, 0x8004, v, NULL, 2), MEM_EINVAL);
+    assert_int_equal(cache_read_words_coherent(&f->c, MiB - 8, v, NULL, 2), MEM_EABORT);
+    assert_int_equal(cache_hash(&f->c), h);
+}
+
 /* ---- DC maintenance ---- */
 
 static void test_cache_dc_ivac_discards_dirty_data(void **state)
@@ -837,6 +869,7 @@ int main(void)
         T(test_cache_write_bypass_sub_word_relabels_memory_word),
         T(test_cache_read_coherent_prefers_line_and_changes_nothing),
         T(test_cache_read_coherent_bad_input),
+        T(test_cache_read_words_coherent_matches_words),
         T(test_cache_dc_ivac_discards_dirty_data),
         T(test_cache_dc_cvac_cleans_and_keeps_line),
         T(test_cache_dc_civac_clean_line_no_writeback),
