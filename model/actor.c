@@ -95,6 +95,7 @@ static void do_access(struct machine *m, unsigned cpu, struct actor_pending *p, 
         f.ipa = ipa;
         f.ipa_valid = true;
         cpu_take_exception(c, mmu_fault_to_esr(&f, true), ipa, mmu_fault_to_hpfar(&f), c->eret_elr);
+        layers_on_s2_fault(m, cpu, who != LABEL_HOST);
         return;
     }
     a.pa = r.pa;
@@ -280,7 +281,11 @@ static void host_resume(struct machine *m, unsigned cpu)
         m->st.hc_ok[g->hc]++;
     if (g->kind == AOP_HVC)
         layers_on_hvc_return(m, cpu, true, 0, true);
+    else if (g->kind == AOP_ACCESS)
+        layers_on_s2_fault_return(m, cpu, true, (uint64_t)r, info);
     g->kind = AOP_NONE;
+    if (p->kind == AOP_ACCESS)
+        layers_on_s2_fault_return(m, cpu, false, 0, 0);
     if (c->eret_elr == KC_HOST_VBAR_EL1 + 0x200) {            /* fault injected */
         if (p->kind == AOP_ACCESS)
             m->st.host_s2_refused++;
@@ -414,14 +419,17 @@ static void guest_resume(struct machine *m, unsigned cpu)
     int64_t r = (int64_t)cpu_xreg(c, 0);
     unsigned vm = c->guest_vm;
 
-    if (p->kind == AOP_ACCESS) {
+    if (p->kind == AOP_ACCESS) {                 /* KCore resumed the guest after its fault */
         struct actor_pending q = *p;
+        layers_on_s2_fault_return(m, cpu, true, 0, 0);
         p->kind = AOP_NONE;
         do_access(m, cpu, p, q.ipa, q.write, q.cacheable, q.val);
         return;
     }
-    if (p->kind != AOP_HVC)
-        return;                 /* vCPU entry: nothing was pending */
+    if (p->kind != AOP_HVC) {
+        layers_on_vcpu_entry(m, cpu);            /* vCPU entry: nothing was pending */
+        return;
+    }
     p->kind = AOP_NONE;
     layers_on_hvc_return(m, cpu, true, r, false);
     if (p->hc < 32) {

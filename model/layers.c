@@ -9,25 +9,48 @@
  * L2 (spec): each hypercall's footprint (the pages, VM states, gfn mappings
  * and vCPUs it reads or writes) is captured at issue, the pure spec
  * l2_spec() gives the post-state, and at the call's return the abstraction
- * of L0 on the footprint must equal it.
+ * of L0 on the footprint must equal it. Stage-2 faults are checked the same
+ * way, as calls: a fault is issued when the principal's access faults (the
+ * exception entry to EL2, model/actor.c) and returns at KCore's ERET to EL1
+ * on that CPU (the host resumes; a guest's fault returns when its vCPU's
+ * exit reaches the host); l2_spec_fault() gives the post-state and the
+ * legal outcomes, read from the CPU (the ERET's ELR, ELR/ESR/FAR/SPSR_EL1
+ * of an injected exception, the host's x0/x1 after a guest's exit). A
+ * fault uses its CPU's slot for that principal: a principal has one
+ * hypercall or one faulting access in flight at a time. That a vCPU
+ * re-enters at its faulting PC is checked at its next entry.
  *
  * Linearization. A hypercall takes effect somewhere between its issue and
  * its return (at the KCore lock that guards what it changes). The check
  * uses the state captured at issue as the state at that point, which is
- * right when no other call changed the footprint in between. Every other
- * state change of the abstraction is itself a hypercall (host stage-2
- * faults and guest accesses change no owner, count, gfn or VM state; only
- * KCore writes the ownership array, the published page and the stage-2
- * tables, inside hypercalls), so it is enough to know which calls overlap
- * in time: when call Y writes an item call X reads or writes and their
+ * right when no other call changed the footprint in between. Every change
+ * of owners, counts, gfns and VM states is itself a hypercall (only KCore
+ * writes the ownership array, the published page and the stage-2 tables,
+ * inside hypercalls and fault handlers, and the fault handlers change only
+ * the host's stage 2), so it is enough to know which calls overlap in
+ * time: when call Y writes an item call X reads or writes and their
  * [issue, return] intervals overlap, X is checked no further ("skipped",
- * counted by layers_spec_skipped()); KCore's locks make the two calls
- * serialisable in some order, and either order is legal. Non-overlapping
- * calls are checked exactly (deterministic result, apart from the loose
- * results HC_ENOMEM of table allocation).
+ * counted by layers_spec_skipped() / layers_fault_skipped()); KCore's locks
+ * make the two calls serialisable in some order, and either order is
+ * legal. Non-overlapping calls are checked exactly (deterministic result,
+ * apart from the loose results HC_ENOMEM of table allocation).
+ *
+ * Faults in that scheme: a host fault reads its page (owner, count, and
+ * the host's mapping of it); a guest fault reads the VM's state and the
+ * gfn's mapping. A fault writes no footprint item: its one effect, the
+ * host's mapping of its page, is read by no hypercall's spec, and it is
+ * idempotent (two faults on one page both end with it mapped: KCore's map
+ * finds EEXIST), so faults taint nothing, and a hypercall that writes the
+ * page, the VM state or the gfn taints a fault in flight. One exception:
+ * when the host's handler refuses a mapping it could have made (the loose
+ * outcome: out of table memory), a concurrent fault on the same page may
+ * have mapped it, so the check accepts the host's mapping before or after.
+ * An outcome no serialisation allows (an ERET anywhere else, a wrong
+ * syndrome or exit reason) is reported even for a fault that is skipped.
  */
 #include "model/layers.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +62,14 @@
 #define L2_KC_END_PFN (KC_END >> MEM_PAGE_SHIFT)
 #define LOOSE(e)     (1u << (unsigned)(-(e)))
 #define L2_MAX_KEYS  (L2_MAX_PAGES + 2 * KC_MAX_IMAGE_PAGES + 2 * KC_MAX_VMS + 8)
+/* ESR_ELx (Arm ARM D17.2.37): EC, and the DFSC/IFSC of an abort; a
+ * translation fault at level LL is 0b0001LL. HPFAR_EL2.FIPA: bits [43:4]. */
+#define L2_ESR_EC(e)        (((e) >> 26) & 0x3fu)
+#define L2_EC_IABT_LOW      0x20u
+#define L2_EC_DABT_LOW      0x24u
+#define L2_FSC_TRANS(e)     (((e) & 0x3cu) == 0x04u)
+#define L2_HPFAR_IPA(h)     ((((h) >> 4) & ((1ull << 40) - 1)) << MEM_PAGE_SHIFT)
+#define L2_VECTOR_SYNC_SPX  0x200u  /* current EL with SPx, synchronous (D1.10.2) */
 
 /* ---- Coherent view -------------------------------------------------------- */
 
@@ -148,25 +179,49 @@ unsigned layers_check_refinement(struct machine *m, unsigned cpu)
 
 static bool owner_is_vm(unsigned o) { return o >= KC_OWNER_VM(0) && o < KC_OWNER_VM(KC_MAX_VMS); }
 
-uint64_t layers_l2_vm_map(const struct machine *m, unsigned vm, uint64_t gfn)
+/* A read of ipa through the stage 2 rooted at vttbr, walked atomically
+ * through the coherent view. 0 or -1 (*f says why). */
+static int coh_walk_s2(const struct machine *m, uint64_t vttbr, uint64_t ipa, struct mmu_result *r,
+                       struct mmu_fault *f)
 {
     struct mmu_ctx ctx;
-    struct mmu_result r;
-    struct mmu_fault f;
-    uint64_t vttbr;
 
-    if (vm >= KC_MAX_VMS || gfn >= L2_IPA_PAGES || !(vttbr = rd(m, KC_PUB_VM_VTTBR(vm))))
-        return L2_PFN_NONE;
     memset(&ctx, 0, sizeof(ctx));
     ctx.regime = MMU_REGIME_EL10;
     ctx.s2.vm = true;
     ctx.s2.vttbr = vttbr;
     ctx.s2.vtcr = L2_VTCR;
     bind_coherent(m, &ctx);
-    if (mmu_translate_s2(&ctx, gfn << MEM_PAGE_SHIFT, MMU_ACC_READ, true, &r, &f) != 0 ||
-        r.s2_level != 3)
+    return mmu_translate_s2(&ctx, ipa, MMU_ACC_READ, true, r, f);
+}
+
+uint64_t layers_l2_vm_map(const struct machine *m, unsigned vm, uint64_t gfn)
+{
+    struct mmu_result r;
+    struct mmu_fault f;
+    uint64_t vttbr;
+
+    if (vm >= KC_MAX_VMS || gfn >= L2_IPA_PAGES || !(vttbr = rd(m, KC_PUB_VM_VTTBR(vm))))
+        return L2_PFN_NONE;
+    if (coh_walk_s2(m, vttbr, gfn << MEM_PAGE_SHIFT, &r, &f) != 0 || r.s2_level != 3)
         return L2_PFN_NONE;
     return r.pa >> MEM_PAGE_SHIFT;
+}
+
+enum l2_host_map layers_l2_host_map(const struct machine *m, uint64_t pfn)
+{
+    struct mmu_result r;
+    struct mmu_fault f;
+    uint64_t vttbr;
+
+    if (pfn >= L2_IPA_PAGES || !(vttbr = rd(m, KC_PUB_HOST_VTTBR)))
+        return L2_HOST_UNMAPPED;
+    if (coh_walk_s2(m, vttbr, pfn << MEM_PAGE_SHIFT, &r, &f) != 0)
+        return f.type == MMU_FAULT_TRANSLATION ? L2_HOST_UNMAPPED : L2_HOST_OTHER;
+    if (r.s2_level == 3 && r.pa >> MEM_PAGE_SHIFT == pfn &&
+        (r.s2_perms & (MMU_P_R | MMU_P_W)) == (MMU_P_R | MMU_P_W))
+        return L2_HOST_IDENTITY;
+    return L2_HOST_OTHER;
 }
 
 void layers_l2_page(const struct machine *m, uint64_t pfn, struct l2_page *p)
@@ -177,6 +232,7 @@ void layers_l2_page(const struct machine *m, uint64_t pfn, struct l2_page *p)
     p->owner = KC_OWN_OWNER(e);
     p->count = KC_OWN_COUNT(e);
     p->gfn = 0;
+    p->host = L2_HOST_UNTRACKED;
     if (owner_is_vm(p->owner)) {
         uint64_t g = KC_OWN_GFN(e);
         p->gfn = layers_l2_vm_map(m, p->owner - KC_OWNER_VM(0), g) == pfn ? g : L2_GFN_UNMAPPED;
@@ -206,6 +262,12 @@ static uint64_t image_hash_now(const struct machine *m, unsigned vm, uint64_t n,
 }
 
 /* ---- L2: the specification ------------------------------------------------- */
+
+/* post = pre, pages past npages left alone (nothing reads them). */
+static void state_copy(struct l2_state *post, const struct l2_state *pre)
+{
+    memcpy(post, pre, offsetof(struct l2_state, page) + pre->npages * sizeof(pre->page[0]));
+}
 
 static struct l2_page *page_of(struct l2_state *s, uint64_t pfn)
 {
@@ -268,7 +330,7 @@ void l2_spec(const struct l2_state *pre, const struct l2_call *c, struct l2_stat
 {
     uint64_t vm = c->arg[0], pfn = c->arg[1], n = c->arg[2];
 
-    *post = *pre;
+    state_copy(post, pre);
     memset(v, 0, sizeof(*v));
     if (c->guest) {
         spec_guest(pre, c, post, v);
@@ -397,6 +459,48 @@ bool l2_result_legal(const struct l2_verdict *v, int64_t r)
     return r < 0 && r >= -31 && (v->loose & LOOSE(r));
 }
 
+/* ---- L2: the stage-2 fault handlers' specification -------------------------- */
+
+/* May the host's stage 2 map page p (hyp/hypercall.c host_s2_fault)? Its
+ * own pages outside KCore's region, and pages a VM shares with it. */
+static bool host_may_map(const struct l2_page *p)
+{
+    return (p->owner == KC_OWNER_HOST && p->pfn >= L2_KC_END_PFN) ||
+           (owner_is_vm(p->owner) && p->count > 0);
+}
+
+void l2_spec_fault(const struct l2_state *pre, const struct l2_fault *f, struct l2_state *post,
+                   struct l2_fault_verdict *v)
+{
+    uint64_t pfn = f->ipa >> MEM_PAGE_SHIFT, ec = L2_ESR_EC(f->esr);
+    bool translation = (ec == L2_EC_DABT_LOW || ec == L2_EC_IABT_LOW) && L2_FSC_TRANS(f->esr);
+    struct l2_page *p;
+
+    state_copy(post, pre);
+    memset(v, 0, sizeof(*v));
+    if (f->guest) {
+        /* Whatever the fault: the vCPU exits to the host, which may donate
+         * the gfn; a VM powered off meanwhile stops instead. */
+        v->info = f->ipa;
+        v->expect = f->vm < KC_MAX_VMS && pre->vm_state[f->vm] == VM_STATE_POWEROFF
+                        ? L2_FAULT_EXIT_POWEROFF : L2_FAULT_EXIT_S2FAULT;
+        return;
+    }
+    p = page_of(post, pfn);
+    if (translation && pfn < pre->mem_pages && p && host_may_map(p)) {
+        v->expect = L2_FAULT_MAPPED;
+        v->loose = 1u << L2_FAULT_REFUSED;         /* no table page for the mapping */
+        p->host = L2_HOST_IDENTITY;
+    } else {
+        v->expect = L2_FAULT_REFUSED;
+    }
+}
+
+bool l2_fault_legal(const struct l2_fault_verdict *v, enum l2_fault_outcome o)
+{
+    return o == v->expect || (o != L2_FAULT_OTHER && (v->loose & (1u << o)));
+}
+
 /* ---- L2: hypercalls in flight ---------------------------------------------- */
 
 /* Footprint items: what a call reads or writes. VMALL(vm) stands for every
@@ -409,7 +513,9 @@ enum { K_PAGE = 1, K_VMSTATE, K_GFN, K_VCPU, K_RUN, K_IMAGE, K_VMALL };
 
 struct l2_slot {
     bool live, tainted, truncated;
+    bool is_fault;                 /* a stage-2 fault (`fault`), else a hypercall (`call`) */
     struct l2_call call;
+    struct l2_fault fault;
     struct l2_state pre;
     unsigned nr, nw;
     uint64_t rkey[L2_MAX_KEYS], wkey[L2_MAX_KEYS];
@@ -420,7 +526,9 @@ struct layers_state {
     unsigned nslots;
     uint32_t vcpus[KC_MAX_VMS];    /* ghost state, updated at each call's return */
     uint64_t image_pages[KC_MAX_VMS], image_hash[KC_MAX_VMS];
-    uint64_t skipped;
+    uint64_t skipped, fault_skipped;
+    /* A vCPU that exited on a stage-2 fault re-enters at its faulting PC. */
+    struct { bool armed; uint64_t elr; } resume[KC_MAX_VMS][KC_MAX_VCPUS];
 };
 
 static bool key_meets(uint64_t a, uint64_t b)
@@ -475,7 +583,7 @@ static void capture(const struct machine *m, const struct layers_state *ls, stru
     struct l2_state *st = &s->pre;
     uint64_t vm = c->arg[0];
 
-    memset(st, 0, sizeof(*st));
+    memset(st, 0, offsetof(struct l2_state, page));   /* add_page fills each page it adds */
     st->mem_pages = m->ms.mem.size >> MEM_PAGE_SHIFT;
     for (unsigned i = 0; i < KC_MAX_VMS; i++)
         st->vm_state[i] = (unsigned)rd(m, KC_PUB_VM_STATE(i));
@@ -558,6 +666,51 @@ static void capture(const struct machine *m, const struct layers_state *ls, stru
     }
 }
 
+/* The abstraction of L0 on a fault's footprint, and its (read) keys. */
+static void capture_fault(const struct machine *m, struct l2_slot *s)
+{
+    const struct l2_fault *f = &s->fault;
+    struct l2_state *st = &s->pre;
+    uint64_t pfn = f->ipa >> MEM_PAGE_SHIFT;
+
+    memset(st, 0, offsetof(struct l2_state, page));   /* the page is filled below */
+    st->mem_pages = m->ms.mem.size >> MEM_PAGE_SHIFT;
+    s->nr = s->nw = 0;
+    s->truncated = false;
+    if (pfn >= L2_IPA_PAGES)
+        return;
+    if (f->guest) {
+        if (f->vm >= KC_MAX_VMS)
+            return;
+        st->vm_state[f->vm] = (unsigned)rd(m, KC_PUB_VM_STATE(f->vm));
+        st->gfn_mapped = layers_l2_vm_map(m, f->vm, pfn) != L2_PFN_NONE;
+        add_r(s, KEY(K_VMSTATE, f->vm, 0));
+        add_r(s, KEY(K_GFN, f->vm, pfn));
+        return;
+    }
+    layers_l2_page(m, pfn, &st->page[0]);
+    st->page[0].host = layers_l2_host_map(m, pfn);
+    st->npages = 1;
+    add_r(s, KEY(K_PAGE, 0, pfn));
+}
+
+/* s has just been issued: a live call that writes what s reads or writes
+ * taints s, and s taints a live call it writes into. */
+static void open_slot(struct layers_state *ls, struct l2_slot *s)
+{
+    s->live = true;
+    s->tainted = s->truncated;
+    for (unsigned i = 0; i < ls->nslots; i++) {
+        struct l2_slot *y = &ls->slot[i];
+        if (y == s || !y->live)
+            continue;
+        if (writes_into(y, s))
+            s->tainted = true;
+        if (writes_into(s, y))
+            y->tainted = true;
+    }
+}
+
 int layers_init(struct machine *m)
 {
     struct layers_state *ls = calloc(1, sizeof(*ls));
@@ -588,6 +741,20 @@ uint64_t layers_spec_skipped(const struct machine *m)
     return m->layers ? m->layers->skipped : 0;
 }
 
+uint64_t layers_fault_skipped(const struct machine *m)
+{
+    return m->layers ? m->layers->fault_skipped : 0;
+}
+
+unsigned layers_faults_in_flight(const struct machine *m)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; m->layers && i < m->layers->nslots; i++)
+        n += m->layers->slot[i].live && m->layers->slot[i].is_fault;
+    return n;
+}
+
 void layers_after_kcore_step(struct machine *m, unsigned cpu)
 {
     if (!m->layers || !m->cfg.layers)
@@ -604,23 +771,37 @@ void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t h
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     s = &ls->slot[2 * cpu + guest];
+    s->is_fault = false;
     memset(&s->call, 0, sizeof(s->call));
     s->call.hc = hc;
     memcpy(s->call.arg, a, sizeof(s->call.arg));
     s->call.guest = guest;
     s->call.vm = m->cpu[cpu].guest_vm;
     capture(m, ls, s);
-    s->live = true;
-    s->tainted = s->truncated;
-    for (unsigned i = 0; i < ls->nslots; i++) {
-        struct l2_slot *y = &ls->slot[i];
-        if (y == s || !y->live)
-            continue;
-        if (writes_into(y, s))
-            s->tainted = true;
-        if (writes_into(s, y))
-            y->tainted = true;
-    }
+    open_slot(ls, s);
+}
+
+void layers_on_s2_fault(struct machine *m, unsigned cpu, bool guest)
+{
+    struct layers_state *ls = m->layers;
+    const struct cpu *c;
+    struct l2_slot *s;
+
+    if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
+        return;
+    c = &m->cpu[cpu];
+    s = &ls->slot[2 * cpu + guest];
+    s->is_fault = true;
+    memset(&s->fault, 0, sizeof(s->fault));
+    s->fault.guest = guest;
+    s->fault.vm = guest ? c->guest_vm : KC_MAX_VMS;
+    s->fault.esr = c->sr[SR_ESR_EL2];
+    s->fault.far = c->sr[SR_FAR_EL2];
+    s->fault.ipa = L2_HPFAR_IPA(c->sr[SR_HPFAR_EL2]);
+    s->fault.elr = c->sr[SR_ELR_EL2];
+    s->fault.spsr = c->sr[SR_SPSR_EL2];
+    capture_fault(m, s);
+    open_slot(ls, s);
 }
 
 /* ---- L2: the check at return ------------------------------------------------ */
@@ -655,22 +836,37 @@ static void owner_str(unsigned o, char *b, size_t n)
         snprintf(b, n, "VM %u", o - KC_OWNER_VM(0));
 }
 
+static const char *host_map_str(enum l2_host_map h)
+{
+    switch (h) {
+    case L2_HOST_UNMAPPED: return "host: unmapped";
+    case L2_HOST_IDENTITY: return "host: mapped";
+    case L2_HOST_OTHER: return "host: mapped otherwise";
+    default: return "";
+    }
+}
+
 static void page_str(const struct l2_page *p, char *b, size_t n)
 {
     char o[16];
+    const char *sep = p->host != L2_HOST_UNTRACKED ? ", " : "";
     owner_str(p->owner, o, sizeof(o));
     if (owner_is_vm(p->owner) && p->gfn == L2_GFN_UNMAPPED)
-        snprintf(b, n, "owner %s, count %u, unmapped", o, p->count);
+        snprintf(b, n, "owner %s, count %u, unmapped%s%s", o, p->count, sep, host_map_str(p->host));
     else if (owner_is_vm(p->owner))
-        snprintf(b, n, "owner %s, count %u, gfn %#llx", o, p->count, (unsigned long long)p->gfn);
+        snprintf(b, n, "owner %s, count %u, gfn %#llx%s%s", o, p->count, (unsigned long long)p->gfn,
+                 sep, host_map_str(p->host));
     else
-        snprintf(b, n, "owner %s, count %u", o, p->count);
+        snprintf(b, n, "owner %s, count %u%s%s", o, p->count, sep, host_map_str(p->host));
 }
 
+/* Does L0's page a agree with the spec's b? (The host mapping only where
+ * the spec tracks it.) */
 static bool page_eq(const struct l2_page *a, const struct l2_page *b)
 {
     return a->owner == b->owner && a->count == b->count &&
-           (!owner_is_vm(a->owner) || a->gfn == b->gfn);
+           (!owner_is_vm(a->owner) || a->gfn == b->gfn) &&
+           (b->host == L2_HOST_UNTRACKED || a->host == b->host);
 }
 
 /* Compare L0's abstraction now with the expected state on the footprint of
@@ -752,10 +948,13 @@ static void ghost_update(struct layers_state *ls, const struct l2_call *c, int64
     case HC_TEARDOWN:
         ls->vcpus[vm] = 0;
         ls->image_pages[vm] = ls->image_hash[vm] = 0;
+        memset(ls->resume[vm], 0, sizeof(ls->resume[vm]));   /* vCPUs start afresh */
         break;
     case HC_REGISTER_VCPU:
-        if (c->arg[1] < KC_MAX_VCPUS)
+        if (c->arg[1] < KC_MAX_VCPUS) {
             ls->vcpus[vm] |= 1u << c->arg[1];
+            ls->resume[vm][c->arg[1]].armed = false;
+        }
         break;
     case HC_SET_BOOT_INFO:
         ls->image_pages[vm] = c->arg[2];
@@ -775,7 +974,7 @@ void layers_on_hvc_return(struct machine *m, unsigned cpu, bool guest, int64_t r
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     s = &ls->slot[2 * cpu + guest];
-    if (!s->live)
+    if (!s->live || s->is_fault)
         return;
     s->live = false;
     if (exited) {
@@ -822,4 +1021,221 @@ void layers_on_hvc_return(struct machine *m, unsigned cpu, bool guest, int64_t r
                           (unsigned long long)c->arg[1], (unsigned long long)c->arg[2],
                           (unsigned long long)c->arg[3], (long long)r, why);
     }
+}
+
+/* ---- L2: the check at the end of a fault's handling ------------------------- */
+
+static const char *outcome_str(enum l2_fault_outcome o)
+{
+    switch (o) {
+    case L2_FAULT_MAPPED: return "mapped (the host retries)";
+    case L2_FAULT_REFUSED: return "refused (an exception injected into the host)";
+    case L2_FAULT_EXIT_S2FAULT: return "exit to the host with RUN_EXIT_S2FAULT";
+    case L2_FAULT_EXIT_POWEROFF: return "exit to the host with RUN_EXIT_POWEROFF";
+    default: return "something else";
+    }
+}
+
+/* What KCore's handling of fault f on cpu came to, read from the CPU after
+ * the ERET (x0, x1: the host's registers if it is back at the host). Any
+ * register that differs from the spec's result is described in why (and
+ * the outcome is L2_FAULT_OTHER). */
+static enum l2_fault_outcome observe(const struct machine *m, unsigned cpu, const struct l2_fault *f,
+                                     const struct l2_fault_verdict *v, uint64_t x0, uint64_t x1,
+                                     char *why, size_t n)
+{
+    const struct cpu *c = &m->cpu[cpu];
+    uint64_t pc = c->eret_elr, vec = c->sr[SR_VBAR_EL1] + L2_VECTOR_SYNC_SPX;
+
+    if (f->guest) {
+        if (c->mode != CPU_HOST) {
+            snprintf(why, n, "KCore ERETs to %s at %#llx", c->mode == CPU_GUEST ? "the guest" : "EL1",
+                     (unsigned long long)pc);
+            return L2_FAULT_OTHER;
+        }
+        if (x0 == RUN_EXIT_POWEROFF)
+            return L2_FAULT_EXIT_POWEROFF;
+        if (x0 != RUN_EXIT_S2FAULT) {
+            snprintf(why, n, "the host's HC_RUN_VCPU returns %lld", (long long)x0);
+            return L2_FAULT_OTHER;
+        }
+        if (x1 != v->info) {
+            snprintf(why, n, "RUN_EXIT_S2FAULT with x1 = %#llx, the spec says the IPA page %#llx",
+                     (unsigned long long)x1, (unsigned long long)v->info);
+            return L2_FAULT_OTHER;
+        }
+        return L2_FAULT_EXIT_S2FAULT;
+    }
+    if (c->mode != CPU_HOST) {
+        snprintf(why, n, "KCore ERETs into %s at %#llx",
+                 c->mode == CPU_GUEST ? "a guest" : "another mode", (unsigned long long)pc);
+        return L2_FAULT_OTHER;
+    }
+    if (pc == f->elr && !(pc == vec && v->expect == L2_FAULT_REFUSED))
+        return L2_FAULT_MAPPED;
+    if (pc != vec) {
+        snprintf(why, n, "KCore ERETs to %#llx (neither the faulting PC %#llx nor VBAR_EL1 + 0x200)",
+                 (unsigned long long)pc, (unsigned long long)f->elr);
+        return L2_FAULT_OTHER;
+    }
+    /* An injected exception (Arm ARM D1.10): the host sees the fault as
+     * if its own stage 1 had taken it. */
+    {
+        const struct { const char *name; uint64_t got, want; } regs[] = {
+            { "ELR_EL1", c->sr[SR_ELR_EL1], f->elr },
+            { "ESR_EL1", c->sr[SR_ESR_EL1], f->esr },
+            { "FAR_EL1", c->sr[SR_FAR_EL1], f->far },
+            { "SPSR_EL1", c->sr[SR_SPSR_EL1], f->spsr },
+        };
+        for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+            if (regs[i].got != regs[i].want) {
+                snprintf(why, n, "exception injected with %s = %#llx, the spec says %#llx", regs[i].name,
+                         (unsigned long long)regs[i].got, (unsigned long long)regs[i].want);
+                return L2_FAULT_OTHER;
+            }
+    }
+    return L2_FAULT_REFUSED;
+}
+
+/* Compare L0's abstraction now with the expected state on fault f's
+ * footprint; host_alt: a second legal host mapping of the page (or
+ * L2_HOST_UNTRACKED). Describes the first difference in why. */
+static bool fault_matches(const struct machine *m, const struct l2_fault *f, const struct l2_state *want,
+                          enum l2_host_map host_alt, char *why, size_t n)
+{
+    uint64_t pfn = f->ipa >> MEM_PAGE_SHIFT;
+
+    if (f->guest && f->vm < KC_MAX_VMS && pfn < L2_IPA_PAGES) {
+        unsigned now = (unsigned)rd(m, KC_PUB_VM_STATE(f->vm));
+        bool mapped = layers_l2_vm_map(m, f->vm, pfn) != L2_PFN_NONE;
+        if (now != want->vm_state[f->vm]) {
+            snprintf(why, n, "VM %u is in state %u, the spec says %u", f->vm, now, want->vm_state[f->vm]);
+            return false;
+        }
+        if (mapped != want->gfn_mapped) {
+            snprintf(why, n, "gfn %#llx of VM %u is %s, the spec says %s", (unsigned long long)pfn, f->vm,
+                     mapped ? "mapped" : "unmapped", want->gfn_mapped ? "mapped" : "unmapped");
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < want->npages; i++) {
+        const struct l2_page *w = &want->page[i];
+        struct l2_page p, alt = *w;
+        char a[80], b[80];
+        layers_l2_page(m, w->pfn, &p);
+        if (w->host != L2_HOST_UNTRACKED)
+            p.host = layers_l2_host_map(m, w->pfn);
+        alt.host = host_alt;
+        if (page_eq(&p, w) || (host_alt != L2_HOST_UNTRACKED && page_eq(&p, &alt)))
+            continue;
+        page_str(&p, a, sizeof(a));
+        page_str(w, b, sizeof(b));
+        snprintf(why, n, "page %#llx: %s; the spec says %s", (unsigned long long)(p.pfn << MEM_PAGE_SHIFT), a, b);
+        return false;
+    }
+    return true;
+}
+
+/* Report fault f's handling: outcome got (why: what was wrong with it or
+ * with the state after it); spec: the outcome the spec expects, when got
+ * is not legal, else NULL. */
+static void fault_violation(struct machine *m, unsigned cpu, const struct l2_fault *f,
+                            enum l2_fault_outcome got, const char *why, const char *spec)
+{
+    char who[16];
+
+    snprintf(who, sizeof(who), f->guest ? "VM %u" : "host", f->vm);
+    machine_violation(m, (int)cpu, 8, f->ipa, f->guest ? LABEL_VM(f->vm) : LABEL_HOST, LABEL_KCORE,
+                      "L2 spec: %s stage-2 fault at IPA %#llx (ESR %#llx, ELR %#llx): %s%s%s%s%s", who,
+                      (unsigned long long)f->ipa, (unsigned long long)f->esr, (unsigned long long)f->elr,
+                      outcome_str(got), why[0] ? ": " : "", why, spec ? "; the spec says " : "",
+                      spec ? spec : "");
+}
+
+/* The end of the fault in slot s (cpu's). */
+static void fault_return(struct machine *m, unsigned cpu, struct l2_slot *s, uint64_t x0, uint64_t x1)
+{
+    struct layers_state *ls = m->layers;
+    const struct l2_fault *f = &s->fault;
+    struct l2_state *post;
+    struct l2_fault_verdict v;
+    enum l2_fault_outcome got;
+    char why[256] = "";
+
+    s->live = false;
+    post = malloc(sizeof(*post));
+    if (!post)
+        return;
+    l2_spec_fault(&s->pre, f, post, &v);
+    got = observe(m, cpu, f, &v, x0, x1, why, sizeof(why));
+    if (f->guest && f->vm < KC_MAX_VMS && (got == L2_FAULT_EXIT_S2FAULT || got == L2_FAULT_EXIT_POWEROFF)) {
+        /* The vCPU HC_RUN_VCPU entered (the host's call in flight here)
+         * must re-enter at the faulting PC. */
+        const struct l2_slot *h = &ls->slot[2 * cpu];
+        if (h->live && !h->is_fault && h->call.hc == HC_RUN_VCPU && h->call.arg[0] == f->vm &&
+            h->call.arg[1] < KC_MAX_VCPUS) {
+            ls->resume[f->vm][h->call.arg[1]].armed = true;
+            ls->resume[f->vm][h->call.arg[1]].elr = f->elr;
+        }
+    }
+    if (s->tainted && got != L2_FAULT_OTHER) {
+        ls->fault_skipped++;                       /* either serialisation is legal */
+        free(post);
+        return;
+    }
+    m->st.fault_checks++;                          /* (OTHER is illegal in any order) */
+    if (!l2_fault_legal(&v, got))
+        fault_violation(m, cpu, f, got, why, outcome_str(v.expect));
+    else if (got == v.expect) {
+        if (!fault_matches(m, f, post, L2_HOST_UNTRACKED, why, sizeof(why)))
+            fault_violation(m, cpu, f, got, why, NULL);
+    } else {
+        /* Refused a mapping it could make: nothing changed, but another
+         * CPU's fault on the page may have mapped it meanwhile. */
+        if (!fault_matches(m, f, &s->pre, post->npages ? post->page[0].host : L2_HOST_UNTRACKED, why,
+                           sizeof(why)))
+            fault_violation(m, cpu, f, got, why, NULL);
+    }
+    free(post);
+}
+
+void layers_on_s2_fault_return(struct machine *m, unsigned cpu, bool guest, uint64_t x0, uint64_t x1)
+{
+    struct layers_state *ls = m->layers;
+    struct l2_slot *s;
+
+    if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
+        return;
+    s = &ls->slot[2 * cpu + guest];
+    if (s->live && s->is_fault)
+        fault_return(m, cpu, s, x0, x1);
+}
+
+void layers_on_vcpu_entry(struct machine *m, unsigned cpu)
+{
+    struct layers_state *ls = m->layers;
+    const struct cpu *c = &m->cpu[cpu];
+    struct l2_slot *h;
+    uint64_t vm, vcpu;
+
+    if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
+        return;
+    h = &ls->slot[2 * cpu];
+    if (h->live && h->is_fault) {                  /* the host's fault ends in a guest */
+        fault_return(m, cpu, h, 0, 0);
+        return;
+    }
+    if (!h->live || h->call.guest || h->call.hc != HC_RUN_VCPU)
+        return;
+    vm = h->call.arg[0];
+    vcpu = h->call.arg[1];
+    if (vm >= KC_MAX_VMS || vcpu >= KC_MAX_VCPUS || !ls->resume[vm][vcpu].armed)
+        return;
+    ls->resume[vm][vcpu].armed = false;
+    if (c->eret_elr != ls->resume[vm][vcpu].elr)
+        machine_violation(m, (int)cpu, 8, ~0ull, LABEL_VM(vm), LABEL_KCORE,
+                          "L2 spec: VM %u vCPU %u re-enters at ELR %#llx after its stage-2 fault exit: "
+                          "the spec says at the faulting PC %#llx (the access is retried)",
+                          (unsigned)vm, (unsigned)vcpu, (unsigned long long)c->eret_elr,
+                          (unsigned long long)ls->resume[vm][vcpu].elr);
 }

@@ -78,6 +78,7 @@ struct machine_stats {
     uint64_t invariant_checks;
     uint64_t refinement_checks;    /* KCore reads compared with L1 (model/layers.c) */
     uint64_t spec_checks;          /* hypercall returns compared with the L2 spec */
+    uint64_t fault_checks;         /* stage-2 fault handlings compared with the L2 spec */
 };
 
 /* ---- Actors (model/actor.c) -------------------------------------------- */

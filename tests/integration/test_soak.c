@@ -7,7 +7,8 @@
  *                                and host stage-2 faults, donations,
  *                                grants, revokes and tear-downs all happen;
  *                                the L1 refinement and L2 spec checks
- *                                (model/layers.c) run and find nothing.
+ *                                (model/layers.c: hypercalls and stage-2
+ *                                faults) run and find nothing.
  *   test_soak agree STEPS        after boot, STEPS random steps with the
  *                                incremental checker and the full one run
  *                                side by side on every step: they agree.
@@ -52,7 +53,7 @@ static int soak(unsigned seeds, uint64_t steps)
 {
     struct machine_stats tot;
     unsigned bad = 0;
-    uint64_t skipped = 0, layer_viol = 0;
+    uint64_t skipped = 0, fault_skipped = 0, fault_open = 0, layer_viol = 0;
     int fail = 0;
 
     memset(&tot, 0, sizeof(tot));
@@ -71,7 +72,10 @@ static int soak(unsigned seeds, uint64_t steps)
         tot.invariant_checks += m->st.invariant_checks;
         tot.refinement_checks += m->st.refinement_checks;
         tot.spec_checks += m->st.spec_checks;
+        tot.fault_checks += m->st.fault_checks;
         skipped += layers_spec_skipped(m);
+        fault_skipped += layers_fault_skipped(m);
+        fault_open += layers_faults_in_flight(m);
         for (unsigned i = 0; i < m->nviol; i++)
             layer_viol += m->viol[i].invariant == 8;
         tot.host_s2_faults += m->st.host_s2_faults;
@@ -90,11 +94,21 @@ static int soak(unsigned seeds, uint64_t steps)
            (unsigned long long)tot.steps, (unsigned long long)tot.guest_instructions,
            (unsigned long long)tot.invariant_checks, (unsigned long long)tot.hypercalls);
     printf("  layers: refinement checks %llu, spec checks %llu (%llu concurrent calls not checked), "
-           "%llu refinement/spec violations\n",
+           "fault checks %llu (%llu not checked), %llu refinement/spec violations\n",
            (unsigned long long)tot.refinement_checks, (unsigned long long)tot.spec_checks,
-           (unsigned long long)skipped, (unsigned long long)layer_viol);
-    if (!tot.refinement_checks || !tot.spec_checks) {
+           (unsigned long long)skipped, (unsigned long long)tot.fault_checks,
+           (unsigned long long)fault_skipped, (unsigned long long)layer_viol);
+    if (!tot.refinement_checks || !tot.spec_checks || !tot.fault_checks) {
         fprintf(stderr, "FAIL: the layer checks did not run\n");
+        fail = 1;
+    }
+    /* Every stage-2 fault is checked, skipped, or still being handled when
+     * its run ends (the actor's hooks see every fault's end). */
+    if (tot.fault_checks + fault_skipped + fault_open != tot.host_s2_faults + tot.guest_s2_faults) {
+        fprintf(stderr, "FAIL: %llu stage-2 faults, %llu checked, %llu skipped, %llu in flight at the end\n",
+                (unsigned long long)(tot.host_s2_faults + tot.guest_s2_faults),
+                (unsigned long long)tot.fault_checks, (unsigned long long)fault_skipped,
+                (unsigned long long)fault_open);
         fail = 1;
     }
     printf("  host stage-2 faults %llu (refused %llu), guest stage-2 faults %llu\n",

@@ -8,8 +8,12 @@
  * stage-1 tables, the published page, the ownership array and a VM's
  * stage-2 tables written into memory. KCore's reads are performed through
  * the model's path (msys_translate with the TLB, then the cache or bypass)
- * and recorded in cpu[0].acc as cpu/ records them. machine_violation() is
- * defined here (model/machine.c needs Unicorn).
+ * and recorded in cpu[0].acc as cpu/ records them. machine_violation()
+ * comes from model/violation.c (model/machine.c needs Unicorn). Stage-2
+ * faults are taken and handled by hand as well: the EL2 syndrome registers
+ * cpu_take_exception sets, then what KCore's handler leaves (the host's
+ * stage 2, the ERET's ELR, the EL1 syndrome registers, the host's x0/x1
+ * after a guest's exit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +41,10 @@
 #define V_ROOT POOL(4)
 #define V_L2   POOL(5)
 #define V_L3   POOL(6)
+/* The host's stage 2: a level-3 table for IPA [0x2000000, 0x2200000) */
+#define H_ROOT POOL(7)
+#define H_L2   POOL(8)
+#define H_L3   POOL(9)
 
 #define VA_WB  0x100000ull        /* KCore data, Normal WB (AttrIndx 0) */
 #define VA_NC  0x101000ull        /* KCore data, Normal NC (AttrIndx 2) */
@@ -45,7 +53,8 @@
 #define PG_H   0x02000000ull      /* host-owned */
 #define PG_V0  0x02001000ull      /* VM 0 at gfn 0 */
 #define PG_V1  0x02002000ull      /* VM 0 at gfn 1, shared once */
-#define PG_H2  0x02003000ull      /* host-owned */
+#define PG_H2  0x02003000ull      /* host-owned, mapped in the host's stage 2 */
+#define PG_KC  0x00101000ull      /* KCore's */
 
 #define S1_ATTR(i) (MMU_S1_ATTRINDX(i) | MMU_AF | MMU_SH_INNER | MMU_S1_AP_EL0)
 #define S2_ATTRS (MMU_S2AP_R | MMU_S2AP_W | MMU_AF | MMU_S2_MEMATTR(0xf))
@@ -117,7 +126,16 @@ static int setup(void **state)
     wr(f, V_L3 + 8, mmu_desc_page(PG_V1, S2_ATTRS));
     wr(f, KC_PUB_VM_VTTBR(0), V_ROOT | ((uint64_t)KC_VMID_VM(0) << 48));
     wr(f, KC_PUB_VM_STATE(0), VM_STATE_VERIFIED);
+    /* The host's stage 2: identity, lazily filled; PG_H2 is mapped. */
+    wr(f, H_ROOT, mmu_desc_table(H_L2));
+    wr(f, H_L2 + 8 * (PG_H >> 21), mmu_desc_table(H_L3));
+    wr(f, H_L3 + 8 * ((PG_H2 >> 12) & 511), mmu_desc_page(PG_H2, S2_ATTRS));
+    wr(f, KC_PUB_HOST_VTTBR, H_ROOT | ((uint64_t)KC_VMID_HOST << 48));
     wr(f, KC_PUB_BOOTED, 1);
+    for (unsigned i = 0; i < NCPU; i++) {
+        f->cpus[i].sr[SR_VBAR_EL1] = KC_HOST_VBAR_EL1;
+        f->cpus[i].eret_elr = KC_HOST_ENTRY;
+    }
     if (layers_init(&f->m) != 0)
         return -1;
     *state = f;
@@ -484,6 +502,459 @@ static void test_layers_hvc_teardown_checked(void **state)
     assert_non_null(strstr(f->m.viol[0].detail, "page 0x2002000"));
 }
 
+/* ---- L2: the stage-2 fault handlers ------------------------------------------------ */
+
+/* ESR_EL2 of an abort from EL1 (Arm ARM D17.2.37): EC, IL, DFSC/IFSC. */
+#define ESR_ABT(ec, fsc) ((uint64_t)(ec) << 26 | 1ull << 25 | (fsc))
+#define ESR_DABT_TRANS(l) ESR_ABT(0x24, 0x04 | (l))    /* translation fault, level l */
+#define ESR_DABT_AF(l)    ESR_ABT(0x24, 0x08 | (l))    /* access flag fault */
+#define ESR_DABT_PERM(l)  ESR_ABT(0x24, 0x0c | (l))    /* permission fault */
+#define ESR_IABT_TRANS(l) ESR_ABT(0x20, 0x04 | (l))
+#define PSTATE_EL1H 0x3c5ull
+#define GUEST_ELR 0x40ull
+
+static struct l2_fault host_fault(uint64_t ipa, uint64_t esr)
+{
+    struct l2_fault f = { .esr = esr, .far = ipa, .ipa = ipa & ~0xfffull, .elr = KC_HOST_ENTRY,
+                          .spsr = PSTATE_EL1H, .vm = KC_MAX_VMS };
+    return f;
+}
+
+/* The host's handler decides by owner, count, KCore's region, memory and
+ * fault kind (hyp/hypercall.c host_s2_fault). */
+static void test_l2_spec_fault_host(void **state)
+{
+    struct l2_state pre, post;
+    struct l2_fault_verdict v;
+    struct l2_fault f = host_fault(PG_H + 0x18, ESR_DABT_TRANS(3));
+    static const struct { uint64_t pa; unsigned owner, count; uint64_t esr; bool map; } cases[] = {
+        { PG_H, KC_OWNER_HOST, 0, ESR_DABT_TRANS(3), true },      /* the host's own page */
+        { PG_H, KC_OWNER_HOST, 0, ESR_DABT_TRANS(1), true },      /* translation fault at level 1 */
+        { PG_H, KC_OWNER_HOST, 0, ESR_IABT_TRANS(2), true },      /* instruction abort */
+        { PG_KC, KC_OWNER_HOST, 0, ESR_DABT_TRANS(3), false },    /* host-owned inside [0, KC_END) */
+        { KC_END - 0x1000, KC_OWNER_HOST, 0, ESR_DABT_TRANS(3), false },
+        { KC_END, KC_OWNER_HOST, 0, ESR_DABT_TRANS(3), true },    /* the first page past it */
+        { PG_KC, KC_OWNER_KCORE, 0, ESR_DABT_TRANS(3), false },   /* KCore's page */
+        { PG_V0, KC_OWNER_VM(0), 0, ESR_DABT_TRANS(3), false },   /* a VM's page, not shared */
+        { PG_V1, KC_OWNER_VM(0), 1, ESR_DABT_TRANS(3), true },    /* shared once */
+        { PG_V1, KC_OWNER_VM(3), 2, ESR_DABT_TRANS(3), true },    /* shared twice */
+        { PG_H, KC_OWNER_NONE, 0, ESR_DABT_TRANS(3), false },     /* nobody's */
+        { MEMB, KC_OWNER_HOST, 0, ESR_DABT_TRANS(3), false },     /* outside memory */
+        { PG_H, KC_OWNER_HOST, 0, ESR_DABT_PERM(3), false },      /* permission fault */
+        { PG_H, KC_OWNER_HOST, 0, ESR_DABT_AF(3), false },        /* access flag fault */
+        { PG_V1, KC_OWNER_VM(0), 1, ESR_DABT_PERM(3), false },
+        { PG_H, KC_OWNER_HOST, 0, ESR_ABT(0x16, 0x04), false },   /* not an abort (EC HVC64) */
+    };
+    (void)state;
+
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        base_state(&pre);
+        pre.page[pre.npages] = pg(cases[i].pa, cases[i].owner, cases[i].count, 1);
+        pre.page[pre.npages++].host = L2_HOST_UNMAPPED;
+        f = host_fault(cases[i].pa + 0x18, cases[i].esr);
+        l2_spec_fault(&pre, &f, &post, &v);
+        print_message("case %u: PA %#llx, owner %u, count %u\n", i, (unsigned long long)cases[i].pa,
+                      cases[i].owner, cases[i].count);
+        /* owners, counts, gfns, VM states never change */
+        assert_int_equal(post.page[0].owner, cases[i].owner);
+        assert_int_equal(post.page[0].count, cases[i].count);
+        assert_int_equal(post.page[0].gfn, 1);
+        assert_memory_equal(post.vm_state, pre.vm_state, sizeof(pre.vm_state));
+        assert_false(l2_fault_legal(&v, L2_FAULT_EXIT_S2FAULT));
+        assert_false(l2_fault_legal(&v, L2_FAULT_OTHER));
+        if (cases[i].map) {
+            assert_int_equal(v.expect, L2_FAULT_MAPPED);
+            assert_int_equal(post.page[0].host, L2_HOST_IDENTITY);
+            assert_true(l2_fault_legal(&v, L2_FAULT_REFUSED));    /* loose: no table page */
+        } else {
+            assert_int_equal(v.expect, L2_FAULT_REFUSED);
+            assert_int_equal(post.page[0].host, L2_HOST_UNMAPPED); /* unchanged */
+            assert_false(l2_fault_legal(&v, L2_FAULT_MAPPED));
+        }
+    }
+    /* No page in the footprint (an IPA past the host's IPA space): refused. */
+    base_state(&pre);
+    f = host_fault(PG_H, ESR_DABT_TRANS(3));
+    l2_spec_fault(&pre, &f, &post, &v);
+    assert_int_equal(v.expect, L2_FAULT_REFUSED);
+}
+
+/* A guest's fault exits to the host, or stops a powered-off VM. */
+static void test_l2_spec_fault_guest(void **state)
+{
+    struct l2_state pre, post;
+    struct l2_fault_verdict v;
+    struct l2_fault f = { .guest = true, .vm = 0, .esr = ESR_DABT_TRANS(3), .far = 0x5018,
+                          .ipa = 0x5000, .elr = GUEST_ELR, .spsr = PSTATE_EL1H };
+    (void)state;
+
+    base_state(&pre);
+    l2_spec_fault(&pre, &f, &post, &v);
+    assert_int_equal(v.expect, L2_FAULT_EXIT_S2FAULT);
+    assert_int_equal(v.info, 0x5000);
+    assert_false(l2_fault_legal(&v, L2_FAULT_EXIT_POWEROFF));
+    assert_false(l2_fault_legal(&v, L2_FAULT_MAPPED));
+    assert_false(l2_fault_legal(&v, L2_FAULT_REFUSED));
+    assert_memory_equal(post.vm_state, pre.vm_state, sizeof(pre.vm_state));   /* nothing changes */
+    assert_int_equal(post.gfn_mapped, pre.gfn_mapped);
+    assert_int_equal(post.npages, 0);
+    f.esr = ESR_DABT_PERM(3);                                /* any fault kind */
+    l2_spec_fault(&pre, &f, &post, &v);
+    assert_int_equal(v.expect, L2_FAULT_EXIT_S2FAULT);
+    pre.vm_state[0] = VM_STATE_POWEROFF;                     /* powered off by another vCPU */
+    l2_spec_fault(&pre, &f, &post, &v);
+    assert_int_equal(v.expect, L2_FAULT_EXIT_POWEROFF);
+    assert_false(l2_fault_legal(&v, L2_FAULT_EXIT_S2FAULT));
+    assert_int_equal(post.vm_state[0], VM_STATE_POWEROFF);
+    f.vm = 1;                                                /* VM 1 is not powered off */
+    l2_spec_fault(&pre, &f, &post, &v);
+    assert_int_equal(v.expect, L2_FAULT_EXIT_S2FAULT);
+}
+
+/* The principal on cpu takes a stage-2 fault at ipa: the EL2 syndrome
+ * cpu_take_exception() sets, then the layers hook. */
+static void take_fault(struct fx *f, unsigned cpu, bool guest, uint64_t ipa, uint64_t esr)
+{
+    struct cpu *c = &f->cpus[cpu];
+
+    c->sr[SR_ESR_EL2] = esr;
+    c->sr[SR_FAR_EL2] = ipa;
+    c->sr[SR_HPFAR_EL2] = ipa >> 12 << 4;
+    c->sr[SR_ELR_EL2] = c->eret_elr;
+    c->sr[SR_SPSR_EL2] = PSTATE_EL1H;
+    c->mode = CPU_KCORE;
+    layers_on_s2_fault(&f->m, cpu, guest);
+}
+
+static void host_map(struct fx *f, uint64_t pa)
+{
+    wr(f, H_L3 + 8 * ((pa >> 12) & 511), mmu_desc_page(pa, S2_ATTRS));
+}
+
+/* KCore ERETs to the host at the faulting PC (it retries). */
+static void host_retry(struct fx *f, unsigned cpu)
+{
+    struct cpu *c = &f->cpus[cpu];
+    c->mode = CPU_HOST;
+    c->eret_elr = c->sr[SR_ELR_EL2];
+    layers_on_s2_fault_return(&f->m, cpu, false, 0, 0);
+}
+
+/* KCore injects the fault at the host's EL1 vector (D1.10). */
+static void host_inject(struct fx *f, unsigned cpu)
+{
+    struct cpu *c = &f->cpus[cpu];
+    c->sr[SR_ESR_EL1] = c->sr[SR_ESR_EL2];
+    c->sr[SR_FAR_EL1] = c->sr[SR_FAR_EL2];
+    c->sr[SR_ELR_EL1] = c->sr[SR_ELR_EL2];
+    c->sr[SR_SPSR_EL1] = c->sr[SR_SPSR_EL2];
+    c->mode = CPU_HOST;
+    c->eret_elr = c->sr[SR_VBAR_EL1] + 0x200;
+    layers_on_s2_fault_return(&f->m, cpu, false, 0, 0);
+    c->eret_elr = KC_HOST_ENTRY;                 /* its EL1 handler is done (model/actor.c) */
+}
+
+static void test_layers_host_fault_mapped_checked(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_H + 0x10, ESR_DABT_TRANS(3));
+    host_map(f, PG_H);
+    host_retry(f, 0);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 1);
+    assert_int_equal(layers_l2_host_map(&f->m, PG_H >> 12), L2_HOST_IDENTITY);
+    /* A shared VM page, mapped by another CPU's fault first (EEXIST). */
+    take_fault(f, 1, false, PG_V1, ESR_DABT_TRANS(3));
+    host_map(f, PG_V1);
+    host_retry(f, 1);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 2);
+}
+
+/* The host retries but its stage 2 still does not map the page. */
+static void test_layers_host_fault_not_mapped_caught(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_H + 0x10, ESR_DABT_TRANS(3));
+    host_retry(f, 0);
+    assert_int_equal(f->m.nviol, 1);
+    assert_int_equal(f->m.viol[0].invariant, 8);
+    assert_non_null(strstr(f->m.viol[0].detail, "L2 spec: host stage-2 fault at IPA 0x2000000"));
+    assert_non_null(strstr(f->m.viol[0].detail, "host: unmapped; the spec says owner host, count 0, host: mapped"));
+}
+
+/* Mapped somewhere else: not the identity (the host's IPA is the PA). */
+static void test_layers_host_fault_not_identity_caught(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_H, ESR_DABT_TRANS(3));
+    wr(f, H_L3 + 8 * ((PG_H >> 12) & 511), mmu_desc_page(PG_H2, S2_ATTRS));
+    host_retry(f, 0);
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "host: mapped otherwise"));
+}
+
+static void test_layers_host_fault_refused_checked(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_V0 + 0x20, ESR_DABT_TRANS(3));   /* VM 0's, not shared */
+    host_inject(f, 0);
+    take_fault(f, 1, false, PG_KC, ESR_DABT_TRANS(2));          /* KCore's */
+    host_inject(f, 1);
+    take_fault(f, 0, false, PG_H, ESR_DABT_PERM(3));            /* a permission fault */
+    host_inject(f, 0);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 3);
+}
+
+/* Refused, but the mapping was made anyway. */
+static void test_layers_host_fault_refused_but_mapped_caught(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_V0 + 0x20, ESR_DABT_TRANS(3));
+    host_map(f, PG_V0);
+    host_inject(f, 0);
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "refused"));
+    assert_non_null(strstr(f->m.viol[0].detail, "host: mapped; the spec says owner VM 0, count 0, gfn 0, host: unmapped"));
+}
+
+/* The host retries on a page it may not map (cf. KC_MUTANT_HOST_FAULT_NO_CHECK). */
+static void test_layers_host_fault_wrong_outcome_caught(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_V0, ESR_DABT_TRANS(3));
+    host_map(f, PG_V0);
+    host_retry(f, 0);
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "mapped (the host retries); the spec says refused"));
+}
+
+/* The injected exception must carry the fault's syndrome. */
+static void test_layers_host_fault_inject_syndrome_caught(void **state)
+{
+    struct fx *f = *state;
+    static const enum sysreg regs[] = { SR_ESR_EL1, SR_FAR_EL1, SR_ELR_EL1, SR_SPSR_EL1 };
+    static const char *names[] = { "ESR_EL1", "FAR_EL1", "ELR_EL1", "SPSR_EL1" };
+
+    for (unsigned i = 0; i < 4; i++) {
+        struct cpu *c = &f->cpus[0];
+        take_fault(f, 0, false, PG_KC + 8, ESR_DABT_TRANS(3));
+        c->sr[SR_ESR_EL1] = c->sr[SR_ESR_EL2];
+        c->sr[SR_FAR_EL1] = c->sr[SR_FAR_EL2];
+        c->sr[SR_ELR_EL1] = c->sr[SR_ELR_EL2];
+        c->sr[SR_SPSR_EL1] = c->sr[SR_SPSR_EL2];
+        c->sr[regs[i]] ^= 0x4;
+        c->mode = CPU_HOST;
+        c->eret_elr = KC_HOST_VBAR_EL1 + 0x200;
+        layers_on_s2_fault_return(&f->m, 0, false, 0, 0);
+        assert_int_equal(f->m.nviol, i + 1);
+        assert_non_null(strstr(f->m.viol[i].detail, names[i]));
+        c->eret_elr = KC_HOST_ENTRY;
+    }
+    /* Neither the faulting PC nor the vector. */
+    take_fault(f, 0, false, PG_KC + 8, ESR_DABT_TRANS(3));
+    f->cpus[0].mode = CPU_HOST;
+    f->cpus[0].eret_elr = KC_HOST_VBAR_EL1 + 0x400;
+    layers_on_s2_fault_return(&f->m, 0, false, 0, 0);
+    assert_int_equal(f->m.nviol, 5);
+    assert_non_null(strstr(f->m.viol[4].detail, "KCore ERETs to 0x90000400"));
+}
+
+/* Out of table memory: refusing a mapping it may make is legal, with
+ * nothing changed - or mapped by another CPU's fault meanwhile. */
+static void test_layers_host_fault_refused_loose(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_H, ESR_DABT_TRANS(3));
+    host_inject(f, 0);
+    take_fault(f, 0, false, PG_H, ESR_DABT_TRANS(3));
+    take_fault(f, 1, false, PG_H, ESR_DABT_TRANS(3));
+    host_map(f, PG_H);                                          /* CPU 1's handler */
+    host_inject(f, 0);                                          /* CPU 0's: no table page */
+    host_retry(f, 1);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 3);
+    assert_int_equal(layers_fault_skipped(&f->m), 0);          /* faults do not conflict */
+}
+
+/* A revoke of the page while the host's fault on it is handled: either
+ * order is legal, the fault is not checked. */
+static void test_layers_host_fault_concurrent_skipped(void **state)
+{
+    struct fx *f = *state;
+    const uint64_t a[4] = { 1, 0, 0, 0 };
+
+    take_fault(f, 0, false, PG_V1, ESR_DABT_TRANS(3));        /* shared: may be mapped */
+    f->cpus[1].mode = CPU_GUEST;
+    layers_on_hvc_issue(&f->m, 1, true, HC_REVOKE, a);
+    own(f, PG_V1, KC_OWNER_VM(0), 0, 1);
+    layers_on_hvc_return(&f->m, 1, true, HC_OK, false);
+    host_inject(f, 0);                                          /* refused after the revoke */
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.spec_checks, 1);
+    assert_int_equal(f->m.st.fault_checks, 0);
+    assert_int_equal(layers_fault_skipped(&f->m), 1);
+    /* The other way round: a grant in flight when the fault is taken. */
+    own(f, PG_V0, KC_OWNER_VM(0), 0, 0);
+    layers_on_hvc_issue(&f->m, 1, true, HC_GRANT, (const uint64_t[4]){ 0, 0, 0, 0 });
+    take_fault(f, 0, false, PG_V0, ESR_DABT_TRANS(3));        /* not shared yet */
+    own(f, PG_V0, KC_OWNER_VM(0), 1, 0);
+    layers_on_hvc_return(&f->m, 1, true, HC_OK, false);
+    host_map(f, PG_V0);
+    host_retry(f, 0);                                           /* mapped after the grant */
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 0);
+    assert_int_equal(layers_fault_skipped(&f->m), 2);
+    /* An outcome no serialisation allows is reported all the same. */
+    take_fault(f, 0, false, PG_V0, ESR_DABT_TRANS(3));
+    layers_on_hvc_issue(&f->m, 1, true, HC_REVOKE, (const uint64_t[4]){ 0, 0, 0, 0 });
+    f->cpus[0].mode = CPU_HOST;
+    f->cpus[0].eret_elr = 0x1234;
+    layers_on_s2_fault_return(&f->m, 0, false, 0, 0);
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "KCore ERETs to 0x1234"));
+}
+
+/* The host registers VM 0's vCPU 0 (the spec's ghost state learns it). */
+static void register_vcpu0(struct fx *f)
+{
+    const uint64_t a[4] = { 0, 0, 0, 0 };
+
+    layers_on_hvc_issue(&f->m, 0, false, HC_REGISTER_VCPU, a);
+    layers_on_hvc_return(&f->m, 0, false, HC_OK, false);
+}
+
+/* The host runs VM 0's vCPU 0 on cpu; the guest is at EL1. */
+static void run_vcpu(struct fx *f, unsigned cpu, uint64_t elr)
+{
+    const uint64_t a[4] = { 0, 0, 0, 0 };
+    struct cpu *c = &f->cpus[cpu];
+
+    c->mode = CPU_HOST;
+    c->eret_elr = KC_HOST_ENTRY;
+    layers_on_hvc_issue(&f->m, cpu, false, HC_RUN_VCPU, a);
+    c->mode = CPU_GUEST;
+    c->guest_vm = 0;
+    c->eret_elr = elr;
+    layers_on_vcpu_entry(&f->m, cpu);
+}
+
+/* Another vCPU of VM 0, on cpu, powers it off (HC_POWEROFF, then its exit). */
+static void poweroff_vm0(struct fx *f, unsigned cpu)
+{
+    const uint64_t a[4] = { 0, 0, 0, 0 };
+
+    f->cpus[cpu].mode = CPU_GUEST;
+    f->cpus[cpu].guest_vm = 0;
+    layers_on_hvc_issue(&f->m, cpu, true, HC_POWEROFF, a);
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_POWEROFF);
+    layers_on_hvc_return(&f->m, cpu, true, 0, true);
+}
+
+/* The vCPU exits to the host: HC_RUN_VCPU returns x0, x1. */
+static void guest_exit(struct fx *f, unsigned cpu, uint64_t x0, uint64_t x1)
+{
+    struct cpu *c = &f->cpus[cpu];
+
+    c->mode = CPU_HOST;
+    c->eret_elr = KC_HOST_ENTRY;
+    layers_on_s2_fault_return(&f->m, cpu, true, x0, x1);
+    layers_on_hvc_return(&f->m, cpu, false, (int64_t)x0, false);
+}
+
+static void test_layers_guest_fault_exit_checked(void **state)
+{
+    struct fx *f = *state;
+
+    register_vcpu0(f);
+    run_vcpu(f, 0, GUEST_ELR);
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));        /* gfn 5: unmapped */
+    guest_exit(f, 0, RUN_EXIT_S2FAULT, 0x5000);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 1);
+    assert_int_equal(f->m.st.spec_checks, 2);                   /* HC_REGISTER_VCPU, HC_RUN_VCPU */
+    run_vcpu(f, 1, GUEST_ELR);                                  /* re-entered at the faulting PC */
+    assert_int_equal(f->m.nviol, 0);
+    /* Powered off by another vCPU before the fault: the exit says so. */
+    poweroff_vm0(f, 0);
+    take_fault(f, 1, true, 0x5018, ESR_DABT_TRANS(3));
+    guest_exit(f, 1, RUN_EXIT_POWEROFF, 0);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 2);
+    /* ... during the fault's handling: either exit is legal, not checked. */
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_VERIFIED);
+    run_vcpu(f, 1, GUEST_ELR);
+    take_fault(f, 1, true, 0x5018, ESR_DABT_TRANS(3));
+    poweroff_vm0(f, 0);
+    guest_exit(f, 1, RUN_EXIT_S2FAULT, 0x5000);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 2);
+    assert_int_equal(layers_fault_skipped(&f->m), 1);
+}
+
+static void test_layers_guest_fault_wrong_exit_caught(void **state)
+{
+    struct fx *f = *state;
+    struct cpu *c = &f->cpus[0];
+
+    register_vcpu0(f);
+    run_vcpu(f, 0, GUEST_ELR);
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));
+    guest_exit(f, 0, RUN_EXIT_S2FAULT, 0x5018);                /* not the page */
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "x1 = 0x5018, the spec says the IPA page 0x5000"));
+
+    run_vcpu(f, 0, GUEST_ELR);
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));
+    guest_exit(f, 0, RUN_EXIT_YIELD, 0);
+    assert_int_equal(f->m.nviol, 2);
+    assert_non_null(strstr(f->m.viol[1].detail, "HC_RUN_VCPU returns 0; the spec says exit to the host with RUN_EXIT_S2FAULT"));
+
+    run_vcpu(f, 0, GUEST_ELR);                                  /* ERET back into the guest */
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));
+    c->mode = CPU_GUEST;
+    layers_on_s2_fault_return(&f->m, 0, true, 0, 0);
+    assert_int_equal(f->m.nviol, 3);
+    assert_non_null(strstr(f->m.viol[2].detail, "KCore ERETs to the guest at 0x40"));
+
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));        /* the handler maps the gfn */
+    wr(f, V_L3 + 8 * 5, mmu_desc_page(PG_H, S2_ATTRS));
+    guest_exit(f, 0, RUN_EXIT_S2FAULT, 0x5000);
+    assert_int_equal(f->m.nviol, 4);
+    assert_non_null(strstr(f->m.viol[3].detail, "gfn 0x5 of VM 0 is mapped, the spec says unmapped"));
+
+    run_vcpu(f, 0, GUEST_ELR);
+    poweroff_vm0(f, 1);                                         /* another vCPU powers it off */
+    take_fault(f, 0, true, 0x6000, ESR_DABT_TRANS(3));
+    guest_exit(f, 0, RUN_EXIT_S2FAULT, 0x6000);
+    assert_int_equal(f->m.nviol, 5);
+    assert_non_null(strstr(f->m.viol[4].detail, "the spec says exit to the host with RUN_EXIT_POWEROFF"));
+}
+
+/* The vCPU must resume at the faulting PC, so the access is retried. */
+static void test_layers_guest_fault_reentry_elr_caught(void **state)
+{
+    struct fx *f = *state;
+
+    register_vcpu0(f);
+    run_vcpu(f, 0, GUEST_ELR);
+    take_fault(f, 0, true, 0x5018, ESR_DABT_TRANS(3));
+    guest_exit(f, 0, RUN_EXIT_S2FAULT, 0x5000);
+    run_vcpu(f, 0, GUEST_ELR + 4);                              /* skips the access */
+    assert_int_equal(f->m.nviol, 1);
+    assert_non_null(strstr(f->m.viol[0].detail, "re-enters at ELR 0x44 after its stage-2 fault exit"));
+    run_vcpu(f, 0, GUEST_ELR + 8);                              /* checked once per exit */
+    assert_int_equal(f->m.nviol, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +971,20 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers_hvc_wrong_result_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_concurrent_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_teardown_checked, setup, teardown),
+        cmocka_unit_test(test_l2_spec_fault_host),
+        cmocka_unit_test(test_l2_spec_fault_guest),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_mapped_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_not_mapped_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_not_identity_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_refused_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_refused_but_mapped_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_wrong_outcome_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_inject_syndrome_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_refused_loose, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_concurrent_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_guest_fault_exit_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_guest_fault_wrong_exit_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_guest_fault_reentry_elr_caught, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
