@@ -214,14 +214,19 @@ static double time_plain(const struct bench *b, const uint64_t *addr, uint64_t n
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 2000000u;
+    char *end = NULL;
+    uint64_t n = argc > 1 ? strtoull(argv[1], &end, 10) : 2000000u;
     static struct bench b;          /* large; zero-initialized */
     volatile uint64_t sink = 0;
     uint64_t seed = 0x62656e6368ull;
     int rc = 3;
 
-    if (n == 0) {
-        fprintf(stderr, "bench_mem: operation count must be positive\n");
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: bench_mem [OPERATIONS]  (default 2000000 per measurement)\n");
+        return 0;
+    }
+    if (argc > 2 || n == 0 || (end && *end) || (argc > 1 && argv[1][0] == '-')) {
+        fprintf(stderr, "bench_mem: usage: bench_mem [OPERATIONS] (a positive count)\n");
         return 2;
     }
     if (mem_init(&b.mem, MEM_SIZE) != MEM_OK ||

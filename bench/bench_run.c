@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cpu/bare.h"
@@ -65,13 +66,32 @@ static int cmp_double(const void *a, const void *b)
 
 #define REPS 5
 
+/* A positive decimal count, or 0 if s is not one. */
+static uint64_t count_arg(const char *s, uint64_t max)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s[0] || s[0] == '-')
+        return 0;
+    v = strtoull(s, &end, 10);
+    return *end || v > max ? 0 : v;
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t steps = argc > 1 ? strtoull(argv[1], NULL, 0) : 300000;
-    unsigned cpus = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 4;
+    uint64_t steps = 300000, cpus = 4;
     struct result inc, lay, off;
     double t_inc[REPS], t_lay[REPS], t_off[REPS], t_bare[REPS], inc_s, lay_s, off_s, bare;
 
+    if (argc > 3 || (argc > 1 && !(steps = count_arg(argv[1], 1ull << 40))) ||
+        (argc > 2 && !(cpus = count_arg(argv[2], KC_MAX_CPUS)))) {
+        bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+        fprintf(help ? stdout : stderr,
+                "usage: bench_run [STEPS [CPUS]]  (default 300000 steps, 4 CPUs, at most %u)\n",
+                KC_MAX_CPUS);
+        return help ? 0 : 2;
+    }
     /* The configurations are interleaved REPS times and each is reported
      * by its median, so load from other processes on this shared machine
      * hits all alike. Runs are deterministic: every repetition executes
@@ -101,7 +121,7 @@ int main(int argc, char **argv)
     off_s = t_off[REPS / 2];
     bare = t_bare[REPS / 2];
     printf("hypsim run benchmark: %u CPUs, %llu steps, seed 7, median of %d interleaved repetitions\n",
-           cpus, (unsigned long long)steps, REPS);
+           (unsigned)cpus, (unsigned long long)steps, REPS);
     printf("  %-38s %10s %14s %12s\n", "", "seconds", "steps/s", "instr/s");
     printf("  %-38s %10.3f %14.0f %12.0f\n", "--check incremental --layers off", inc_s,
            inc.steps / inc_s, inc.insns / inc_s);

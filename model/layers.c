@@ -566,6 +566,32 @@ static void add_w(struct l2_slot *s, uint64_t k)
         s->wkey[s->nw++] = k;
 }
 
+/* The first page at or after *pfn that the ownership array (coherent view)
+ * gives to VM vm, outside KCore's region; ~0 if none. Reads the array a
+ * page of entries at a time; *pfn is left just after the page found. */
+static uint64_t next_vm_page(const struct machine *m, unsigned vm, uint64_t *pfn)
+{
+    uint64_t pages = m->ms.mem.size >> MEM_PAGE_SHIFT, e[512];
+
+    if (pages > KC_OWNER_SIZE / 8)
+        pages = KC_OWNER_SIZE / 8;
+    if (*pfn < L2_KC_END_PFN)
+        *pfn = L2_KC_END_PFN;
+    while (*pfn < pages) {
+        uint64_t base = *pfn & ~511ull, n = pages - base < 512 ? pages - base : 512;
+        if (cache_read_words_coherent(&m->ms.cache, KC_OWNER_BASE + 8 * base, e, NULL,
+                                      (unsigned)n) != MEM_OK)
+            return ~0ull;
+        for (uint64_t i = *pfn - base; i < n; i++)
+            if (KC_OWN_OWNER(e[i]) == KC_OWNER_VM(vm)) {
+                *pfn = base + i + 1;
+                return base + i;
+            }
+        *pfn = base + n;
+    }
+    return ~0ull;
+}
+
 static void add_page(const struct machine *m, struct l2_slot *s, uint64_t pfn)
 {
     if (s->pre.npages == L2_MAX_PAGES) {
@@ -653,12 +679,11 @@ static void capture(const struct machine *m, const struct layers_state *ls, stru
         add_w(s, KEY(K_RUN, vm, c->arg[1]));
         break;
     case HC_TEARDOWN: {
-        uint64_t pages = st->mem_pages < KC_OWNER_SIZE / 8 ? st->mem_pages : KC_OWNER_SIZE / 8;
+        uint64_t at = 0, pfn;
         add_w(s, KEY(K_VMALL, vm, 0));
         add_w(s, KEY(K_VMSTATE, vm, 0));
-        for (uint64_t pfn = L2_KC_END_PFN; pfn < pages; pfn++)
-            if (KC_OWN_OWNER(rd(m, KC_OWNER_BASE + 8 * pfn)) == KC_OWNER_VM(vm))
-                add_page(m, s, pfn);
+        while ((pfn = next_vm_page(m, (unsigned)vm, &at)) != ~0ull)
+            add_page(m, s, pfn);
         break;
     }
     default:
@@ -898,13 +923,12 @@ static bool matches(const struct machine *m, const struct l2_call *c, int64_t r,
         }
     }
     if (!c->guest && c->hc == HC_TEARDOWN && vm < KC_MAX_VMS && want->vm_state[vm] == VM_STATE_FREE) {
-        uint64_t pages = want->mem_pages < KC_OWNER_SIZE / 8 ? want->mem_pages : KC_OWNER_SIZE / 8;
-        for (uint64_t pfn = L2_KC_END_PFN; pfn < pages; pfn++)
-            if (KC_OWN_OWNER(rd(m, KC_OWNER_BASE + 8 * pfn)) == KC_OWNER_VM(vm)) {
-                snprintf(why, n, "page %#llx is still owned by VM %u, the spec says it owns nothing",
-                         (unsigned long long)(pfn << MEM_PAGE_SHIFT), vm);
-                return false;
-            }
+        uint64_t at = 0, pfn = next_vm_page(m, vm, &at);
+        if (pfn != ~0ull) {
+            snprintf(why, n, "page %#llx is still owned by VM %u, the spec says it owns nothing",
+                     (unsigned long long)(pfn << MEM_PAGE_SHIFT), vm);
+            return false;
+        }
     }
     return true;
 }
