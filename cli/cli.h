@@ -1,10 +1,13 @@
 /*
- * cli/cli.h - what the hypsim subcommands share: exit codes, the run
- * summaries (cli/main.c), and the trace commands (cli/cmd_trace.c).
+ * cli/cli.h - what the hypsim subcommands share: exit codes, the
+ * subcommands themselves, option parsing (cli/flags.c), the run summaries
+ * (cli/main.c), and the trace recording of hypsim run (cli/cmd_trace.c).
  */
 #ifndef HYPSIM_CLI_H
 #define HYPSIM_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "model/machine.h"
 
@@ -13,12 +16,58 @@
 #define EXIT_USAGE 2
 #define EXIT_INTERNAL 3
 
-/* cli/main.c: the human summary, and the --json summary ("trace" = the
- * trace file written or replayed, NULL for none). */
+/* ---- The subcommands: hypsim NAME ARGS... calls cmd_NAME(argc, argv) with
+ * the arguments after NAME, and exits with what it returns. */
+int cmd_replay(int argc, char **argv);    /* cli/cmd_trace.c */
+int cmd_shrink(int argc, char **argv);    /* cli/cmd_trace.c */
+int cmd_litmus(int argc, char **argv);    /* cli/cmd_litmus.c */
+int cmd_explore(int argc, char **argv);   /* cli/cmd_explore.c */
+int cmd_merge(int argc, char **argv);     /* cli/cmd_explore.c */
+int cmd_mutants(int argc, char **argv);   /* cli/cmd_mutants.c */
+
+/* ---- Option values (cli/flags.c). cmd names the subcommand in messages
+ * ("hypsim: CMD: ..."), NULL for none ("hypsim: ..."); opt is the option as
+ * typed; v is its value, NULL when the option came last. Each returns 0, or
+ * EXIT_USAGE with one line on stderr. */
+
+/* Report a missing (v NULL) or invalid value; what describes the values
+ * allowed. Always returns EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *opt, const char *v, const char *what);
+/* *out = v, which must be present (what: e.g. "a path"). */
+int cli_need_value(const char *cmd, const char *opt, const char *v, const char *what,
+                   const char **out);
+/* A whole number lo..hi, decimal or 0x hexadecimal. */
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
+                  uint64_t *out);
+
+/* The flags that describe the machine, the same for run and explore:
+ * --cpus --vms --mem --tlb --cache --steps --check --layers --scenario,
+ * and the KCore to run, --kcore PATH or --mutant NAME (exclusive). */
+struct cli_kcore_flags {
+    const char *kcore;      /* --kcore PATH as given, NULL if not */
+    const char *mutant;     /* --mutant NAME as given, NULL if not */
+};
+/* Whether option a is a machine flag. If it is (each takes a value: v, the
+ * next argument), parse v into cfg (set up by machine_config_default) and k
+ * (zeroed before the first flag), with *rc = 0, or EXIT_USAGE and one line
+ * on stderr. Otherwise touch nothing. */
+bool cli_machine_flag(const char *cmd, const char *a, const char *v, struct machine_config *cfg,
+                      struct cli_kcore_flags *k, int *rc);
+
+/* cli/cmd_mutants.c: the ELF of mutant name (kcore-<name>.elf next to the
+ * default KCore) into path. Returns 0, or EXIT_USAGE with one line on
+ * stderr (no name, unknown name). */
+int cli_mutant_kcore(const char *name, char *path, size_t len);
+
+/* ---- cli/main.c */
+/* Seconds on the monotonic clock. */
+double cli_now_s(void);
+/* The human summary, and the --json summary ("trace" = the trace file
+ * written or replayed, NULL for none). */
 void cli_print_summary(const struct machine *m, double elapsed_s);
 void cli_print_json(const struct machine *m, double elapsed_s, const char *trace);
 
-/* cli/cmd_trace.c */
+/* ---- cli/cmd_trace.c */
 struct cli_record;
 /* hypsim run --record FILE: start recording m (after machine_init, before
  * the first step), one checkpoint every hash_every steps (0: default).
@@ -29,8 +78,5 @@ int cli_record_begin(struct cli_record **r, struct machine *m, const char *path,
 int cli_record_end(struct cli_record *r, struct machine *m, bool quiet);
 /* After the run: drop the recording without writing it. Frees r. */
 void cli_record_discard(struct cli_record *r);
-
-int cmd_replay(int argc, char **argv);
-int cmd_shrink(int argc, char **argv);
 
 #endif

@@ -44,7 +44,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -52,9 +51,6 @@
 #include "cli/cli.h"
 #include "model/sched.h"
 #include "traces/trace.h"
-
-/* cli/cmd_mutants.c */
-int cli_mutant_kcore(const char *name, char *path, size_t len);
 
 #define EX_MAX_JOBS     256
 #define EX_MAX_PREEMPT  3
@@ -67,8 +63,7 @@ enum ex_strategy { EX_RANDOM, EX_PCT, EX_EXHAUSTIVE };
 
 struct ex_opts {
     struct machine_config cfg;      /* cfg.seed is the base seed */
-    char mutant[64];                /* "" = the KCore given by cfg.kcore_path */
-    bool kcore_given;
+    struct cli_kcore_flags kf;      /* kf.mutant NULL: the KCore cfg.kcore_path */
     char kcore_sha256[SHA256_HEX];  /* identifies the KCore across machines */
     uint64_t runs;                  /* 0 with --time: until time is up */
     double time_s;                  /* 0: no time limit */
@@ -104,13 +99,6 @@ struct ex_kept {
     int status, invariant;
     char *detail, *trace;           /* malloc'd, violations and errors only */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- Exhaustive schedules ------------------------------------------------ */
 
@@ -336,7 +324,7 @@ out:
     return rc;
 }
 
-static const char *ex_label(const struct ex_opts *o) { return o->mutant[0] ? o->mutant : "kcore"; }
+static const char *ex_label(const struct ex_opts *o) { return o->kf.mutant ? o->kf.mutant : "kcore"; }
 
 static void run_trace(const struct ex_opts *o, uint64_t g, const struct machine_config *c,
                       struct ex_result *res);
@@ -345,7 +333,7 @@ static void run_one(const struct ex_opts *o, uint64_t g, struct ex_result *res)
 {
     struct machine_config cfg;
     char err[512];
-    double t0 = now_s();
+    double t0 = cli_now_s();
 
     memset(res, 0, sizeof(*res));
     run_config(o, g, &cfg, &res->schedule);
@@ -354,15 +342,15 @@ static void run_one(const struct ex_opts *o, uint64_t g, struct ex_result *res)
     if (run_machine(o, &cfg, res->schedule, NULL, res, err, sizeof(err)) != 0) {
         res->status = EXIT_INTERNAL;
         snprintf(res->err, sizeof(res->err), "%s", err);
-        res->elapsed_s = now_s() - t0;
+        res->elapsed_s = cli_now_s() - t0;
         return;
     }
-    res->elapsed_s = now_s() - t0;
+    res->elapsed_s = cli_now_s() - t0;
     if (res->status != EXIT_VIOLATION || !o->trace_dir)
         return;
-    t0 = now_s();
+    t0 = cli_now_s();
     run_trace(o, g, &cfg, res);
-    res->post_s = now_s() - t0;
+    res->post_s = cli_now_s() - t0;
 }
 
 /* Save (and shrink) the trace of violating run g. */
@@ -434,8 +422,8 @@ static cJSON *campaign_json(const struct ex_opts *o)
         return NULL;
     cJSON_AddStringToObject(c, "kcore", o->cfg.kcore_path);
     cJSON_AddStringToObject(c, "kcore_sha256", o->kcore_sha256);
-    if (o->mutant[0])
-        cJSON_AddStringToObject(c, "mutant", o->mutant);
+    if (o->kf.mutant)
+        cJSON_AddStringToObject(c, "mutant", o->kf.mutant);
     else
         cJSON_AddNullToObject(c, "mutant");
     cJSON_AddStringToObject(c, "sched", o->strat == EX_PCT ? "pct" : o->strat == EX_EXHAUSTIVE ? "exhaustive" : "random");
@@ -728,24 +716,17 @@ static void usage_explore(FILE *f)
 
 static int bad_value(const char *opt, const char *v, const char *what)
 {
-    fprintf(stderr, "%s: explore: %s: invalid value '%s' (%s)\n", prog, opt, v ? v : "", what);
-    return EXIT_USAGE;
+    return cli_bad_value("explore", opt, v, what);
 }
 
 static int num(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-    char what[64];
-    snprintf(what, sizeof(what), "expected %llu..%llu", (unsigned long long)lo, (unsigned long long)hi);
-    if (!s)
-        return bad_value(opt, s, "missing");
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi)
-        return bad_value(opt, s, what);
-    *out = v;
-    return 0;
+    return cli_parse_u64("explore", opt, s, lo, hi, out);
+}
+
+static int need(const char *opt, const char *v, const char *what, const char **out)
+{
+    return cli_need_value("explore", opt, v, what, out);
 }
 
 static int parse_sched(const char *v, struct ex_opts *o)
@@ -803,45 +784,10 @@ static int parse_explore(int argc, char **argv, struct ex_opts *o)
         bool takes = true;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return -1;
-        else if (!strcmp(a, "--cpus")) {
-            if (!(rc = num(a, v, 1, KC_MAX_CPUS, &x))) o->cfg.ncpus = (unsigned)x;
-        } else if (!strcmp(a, "--vms")) {
-            if (!(rc = num(a, v, 0, KC_MAX_VMS, &x))) o->cfg.nvms = (unsigned)x;
-        } else if (!strcmp(a, "--mem")) {
-            if (!(rc = num(a, v, KC_MIN_MEM >> 20, 4096, &x))) o->cfg.mem_mib = x;
-        } else if (!strcmp(a, "--tlb")) {
-            if (!(rc = num(a, v, 1, 65536, &x))) o->cfg.tlb_entries = (unsigned)x;
-        } else if (!strcmp(a, "--cache")) {
-            unsigned s, w;
-            char tail;
-            if (!v || sscanf(v, "%ux%u%c", &s, &w, &tail) != 2 || !s || (s & (s - 1)) || !w || w > 64)
-                return bad_value(a, v, "SETSxWAYS, SETS a power of two, WAYS 1-64");
-            o->cfg.cache_sets = s;
-            o->cfg.cache_ways = w;
-        } else if (!strcmp(a, "--steps")) {
-            if (!(rc = num(a, v, 1, TRACE_MAX_STEPS, &x))) o->cfg.steps = x;
-        } else if (!strcmp(a, "--seed")) {
+        else if (cli_machine_flag("explore", a, v, &o->cfg, &o->kf, &rc))
+            takes = true;       /* --cpus N, --kcore PATH, ... (cli/flags.c) */
+        else if (!strcmp(a, "--seed")) {
             if (!(rc = num(a, v, 0, UINT64_MAX / 2, &x))) o->cfg.seed = x;
-        } else if (!strcmp(a, "--check")) {
-            if (v && !strcmp(v, "incremental")) o->cfg.check = CHECK_INCREMENTAL;
-            else if (v && !strcmp(v, "full")) o->cfg.check = CHECK_FULL;
-            else if (v && !strcmp(v, "off")) o->cfg.check = CHECK_OFF;
-            else return bad_value(a, v, "incremental, full, off");
-        } else if (!strcmp(a, "--layers")) {
-            if (!v || (strcmp(v, "on") && strcmp(v, "off")))
-                return bad_value(a, v, "on or off");
-            o->cfg.layers = !strcmp(v, "on");
-        } else if (!strcmp(a, "--kcore")) {
-            if (!v) return bad_value(a, v, "a path");
-            snprintf(o->cfg.kcore_path, sizeof(o->cfg.kcore_path), "%s", v);
-            o->kcore_given = true;
-        } else if (!strcmp(a, "--mutant")) {
-            if (!v) return bad_value(a, v, "a name from 'hypsim mutants'");
-            if ((rc = cli_mutant_kcore(v, o->cfg.kcore_path, sizeof(o->cfg.kcore_path))) == 0)
-                snprintf(o->mutant, sizeof(o->mutant), "%s", v);
-        } else if (!strcmp(a, "--scenario")) {
-            if (!v) return bad_value(a, v, "a path");
-            snprintf(o->cfg.scenario_path, sizeof(o->cfg.scenario_path), "%s", v);
         } else if (!strcmp(a, "--runs")) {
             rc = num(a, v, 1, UINT64_MAX / 4, &o->runs);
         } else if (!strcmp(a, "--time")) {
@@ -862,16 +808,13 @@ static int parse_explore(int argc, char **argv, struct ex_opts *o)
             o->shard_k = k;
             o->shard_n = n;
         } else if (!strcmp(a, "--traces")) {
-            if (!v) return bad_value(a, v, "a directory");
-            o->trace_dir = v;
+            rc = need(a, v, "a directory", &o->trace_dir);
         } else if (!strcmp(a, "--shrink-time")) {
             if (!(rc = num(a, v, 1, 1u << 30, &x))) o->shrink_time = (double)x;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!v) return bad_value(a, v, "a path");
-            o->output = v;
+            rc = need(a, v, "a path", &o->output);
         } else if (!strcmp(a, "--junit")) {
-            if (!v) return bad_value(a, v, "a path");
-            o->junit = v;
+            rc = need(a, v, "a path", &o->junit);
         } else {
             takes = false;
             if (!strcmp(a, "--stop-on-first"))
@@ -891,10 +834,6 @@ static int parse_explore(int argc, char **argv, struct ex_opts *o)
             return rc;
         if (takes)
             i++;
-    }
-    if (o->kcore_given && o->mutant[0]) {
-        fprintf(stderr, "%s: explore: --kcore and --mutant are exclusive\n", prog);
-        return EXIT_USAGE;
     }
     if (!o->runs && o->time_s == 0)
         o->runs = 100;
@@ -1079,12 +1018,12 @@ int cmd_explore(int argc, char **argv)
             fclose(out);
         return EXIT_INTERNAL;
     }
-    t0 = now_s();
+    t0 = cli_now_s();
     for (;;) {
         /* Start runs while there are free workers and runs left. Results
          * are held in a window of cap_done slots past `emitted`. */
         while (active < o.jobs && next < total && next < stop_at && next < emitted + cap_done) {
-            if (o.time_s > 0 && now_s() - t0 >= o.time_s) {
+            if (o.time_s > 0 && cli_now_s() - t0 >= o.time_s) {
                 timed_out = true;
                 break;
             }
@@ -1132,7 +1071,7 @@ int cmd_explore(int argc, char **argv)
                 struct ex_done *d = &done[x->idx % cap_done];
                 finish_worker(&o, x, &d->res);
                 d->done = true;
-                d->t_arrival = now_s() - t0 - d->res.post_s;   /* when the run found it */
+                d->t_arrival = cli_now_s() - t0 - d->res.post_s;   /* when the run found it */
                 if (o.stop_on_first && d->res.status == EXIT_VIOLATION && x->idx < stop_at)
                     stop_at = x->idx;
                 x->pid = 0;
@@ -1177,7 +1116,7 @@ int cmd_explore(int argc, char **argv)
             w[k].pid = 0;
         }
     {
-        double el = now_s() - t0;
+        double el = cli_now_s() - t0;
         bool complete = !oom && (stop_at != UINT64_MAX || (o.runs && emitted == total));
         emit_summary(out, &o, &sum, el, complete);
         if (!o.quiet) {

@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "cli/cli.h"
 #include "litmus/litmus.h"
-
-int cmd_litmus(int argc, char **argv);
 
 static void usage_litmus(FILE *f)
 {
@@ -124,19 +122,12 @@ static const struct lit_kinds *kinds_for(struct kcache *kc, size_t *nkc, size_t 
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_litmus(int argc, char **argv)
 {
     struct files files = { 0 };
     const char *kinds_path = NULL;
     bool json = false, states = false, quiet = false;
-    unsigned long long max_states = 0;
+    uint64_t max_states = 0;
     int rc = 0;
 
     for (int i = 0; i < argc; i++) {
@@ -149,14 +140,9 @@ int cmd_litmus(int argc, char **argv)
             if (i + 1 >= argc) { fprintf(stderr, "hypsim: --kinds needs a file\n"); return 2; }
             kinds_path = argv[++i];
         } else if (!strcmp(a, "--max-states")) {
-            char *end;
-            if (i + 1 >= argc) { fprintf(stderr, "hypsim: --max-states needs a number\n"); return 2; }
-            errno = 0;
-            max_states = strtoull(argv[++i], &end, 0);
-            if (errno || *end || !max_states || argv[i][0] == '-') {
-                fprintf(stderr, "hypsim: --max-states: invalid value '%s'\n", argv[i]);
+            if (cli_parse_u64(NULL, a, i + 1 < argc ? argv[i + 1] : NULL, 1, UINT64_MAX, &max_states))
                 return 2;
-            }
+            i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "hypsim: unknown option '%s' (see 'hypsim litmus --help')\n", a);
             return 2;
@@ -195,7 +181,7 @@ int cmd_litmus(int argc, char **argv)
     unsigned n_sup = 0, n_unsup = 0, n_err = 0, cnt[LC_UNSOUND + 1] = { 0 };
     unsigned miss_reorder = 0, miss_other = 0, n_allowed = 0, n_forbidden = 0, n_required = 0, n_noverdict = 0;
     uint64_t total_states = 0;
-    double t0 = now_s();
+    double t0 = cli_now_s();
     struct lit_test *t = malloc(sizeof(*t));
     if (!t) { fprintf(stderr, "hypsim: out of memory\n"); return 3; }
 
@@ -268,7 +254,7 @@ int cmd_litmus(int argc, char **argv)
         }
         lit_result_free(&r);
     }
-    double el = now_s() - t0;
+    double el = cli_now_s() - t0;
     unsigned total = n_sup + n_unsup;
     if (json) {
         cJSON *s = cJSON_CreateObject();

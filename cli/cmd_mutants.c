@@ -32,9 +32,9 @@ static const struct cli_mutant cli_mutants[] = { HYPSIM_MUTANT_LIST(CLI_MUTANT_E
 unsigned cli_mutant_count(void) { return (unsigned)CLI_NMUTANTS; }
 const char *cli_mutant_name(unsigned i) { return i < CLI_NMUTANTS ? cli_mutants[i].name : NULL; }
 
-/* The ELF of mutant `name` (or of the default KCore when name is NULL):
- * kcore-<name>.elf in the directory of the default KCore. Returns 0, or
- * EXIT_USAGE with one line on stderr (unknown name). */
+/* The ELF of mutant `name`: kcore-<name>.elf in the directory of the
+ * default KCore. Returns 0, or EXIT_USAGE with one line on stderr (no name,
+ * unknown name). */
 int cli_mutant_kcore(const char *name, char *path, size_t len)
 {
     struct machine_config d;

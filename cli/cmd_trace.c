@@ -6,12 +6,10 @@
  * file and the field, byte or step), 3 internal error or a replay that
  * diverges from its recording.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -23,29 +21,19 @@ static const char *prog = "hypsim";
 
 /* ---- Shared helpers -------------------------------------------------------- */
 
-static double now_s(void)
+/* An argument of replay or shrink that is neither one of their options nor
+ * an option's value: an unknown option, or the trace FILE (only one). */
+static int trace_file_arg(const char *cmd, const char *a, const char **file)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int parse_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    if (!s) {
-        fprintf(stderr, "%s: %s needs a value\n", prog, opt);
+    if (a[0] == '-' && a[1]) {
+        fprintf(stderr, "%s: %s: unknown option '%s' (see 'hypsim %s --help')\n", prog, cmd, a, cmd);
         return EXIT_USAGE;
     }
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
-        fprintf(stderr, "%s: %s: invalid value '%s' (expected %llu..%llu)\n", prog, opt, s,
-                (unsigned long long)lo, (unsigned long long)hi);
+    if (*file) {
+        fprintf(stderr, "%s: %s: one trace file at a time ('%s' and '%s')\n", prog, cmd, *file, a);
         return EXIT_USAGE;
     }
-    *out = v;
+    *file = a;
     return 0;
 }
 
@@ -455,11 +443,8 @@ int cmd_replay(int argc, char **argv)
         } else if (!strcmp(a, "--quiet")) {
             quiet = true;
         } else if (!strcmp(a, "--kcore")) {
-            if (!v) {
-                fprintf(stderr, "%s: --kcore needs a path\n", prog);
-                return EXIT_USAGE;
-            }
-            kcore = v;
+            if ((rc = cli_need_value(NULL, a, v, "a path", &kcore)))
+                return rc;
             i++;
         } else if (!strcmp(a, "--log")) {
             log = true;
@@ -468,21 +453,15 @@ int cmd_replay(int argc, char **argv)
                 i++;
             }
         } else if (!strcmp(a, "--from")) {
-            if ((rc = parse_num(a, v, 0, UINT64_MAX, &from)))
+            if ((rc = cli_parse_u64(NULL, a, v, 0, UINT64_MAX, &from)))
                 return rc;
             i++;
         } else if (!strcmp(a, "--to")) {
-            if ((rc = parse_num(a, v, 0, UINT64_MAX, &to)))
+            if ((rc = cli_parse_u64(NULL, a, v, 0, UINT64_MAX, &to)))
                 return rc;
             i++;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "%s: replay: unknown option '%s' (see 'hypsim replay --help')\n", prog, a);
-            return EXIT_USAGE;
-        } else if (file) {
-            fprintf(stderr, "%s: replay: one trace file at a time ('%s' and '%s')\n", prog, file, a);
-            return EXIT_USAGE;
-        } else {
-            file = a;
+        } else if ((rc = trace_file_arg("replay", a, &file))) {
+            return rc;
         }
     }
     if (!file) {
@@ -535,9 +514,9 @@ int cmd_replay(int argc, char **argv)
         o.on_step = log_step;
         o.on_step_arg = &lg;
     }
-    t0 = now_s();
+    t0 = cli_now_s();
     trace_replay(m, &t, &o, &r);
-    el = now_s() - t0;
+    el = cli_now_s() - t0;
     if (json)
         cli_print_json(m, el, file);
     else if (!quiet)
@@ -607,33 +586,21 @@ int cmd_shrink(int argc, char **argv)
             usage_shrink(stdout);
             return EXIT_OK;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!v) {
-                fprintf(stderr, "%s: %s needs a path\n", prog, a);
-                return EXIT_USAGE;
-            }
-            out = v;
+            if ((rc = cli_need_value(NULL, a, v, "a path", &out)))
+                return rc;
             i++;
         } else if (!strcmp(a, "--kcore")) {
-            if (!v) {
-                fprintf(stderr, "%s: --kcore needs a path\n", prog);
-                return EXIT_USAGE;
-            }
-            kcore = v;
+            if ((rc = cli_need_value(NULL, a, v, "a path", &kcore)))
+                return rc;
             i++;
         } else if (!strcmp(a, "--max-time")) {
-            if ((rc = parse_num(a, v, 0, 1u << 30, &max_time)))
+            if ((rc = cli_parse_u64(NULL, a, v, 0, 1u << 30, &max_time)))
                 return rc;
             i++;
         } else if (!strcmp(a, "--quiet")) {
             quiet = true;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "%s: shrink: unknown option '%s' (see 'hypsim shrink --help')\n", prog, a);
-            return EXIT_USAGE;
-        } else if (file) {
-            fprintf(stderr, "%s: shrink: one trace file at a time ('%s' and '%s')\n", prog, file, a);
-            return EXIT_USAGE;
-        } else {
-            file = a;
+        } else if ((rc = trace_file_arg("shrink", a, &file))) {
+            return rc;
         }
     }
     if (!file || !out) {

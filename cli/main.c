@@ -3,7 +3,6 @@
  * output, exit codes (DESIGN.md "Interfaces": 0 ok, 1 violation, 2 bad usage
  * or input, 3 internal error). The only module that parses argv.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,35 +76,6 @@ static void usage_run(FILE *f)
 "  -h, --help        this help\n");
 }
 
-static int bad(const char *fmt, const char *a, const char *b)
-{
-    fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-    return EXIT_USAGE;
-}
-
-static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    if (!s)
-        return bad("%s needs a value%s", opt, "");
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || end == s || s[0] == '-' || v < lo || v > hi) {
-        char range[64];
-        snprintf(range, sizeof(range), " (expected %llu..%llu)", (unsigned long long)lo,
-                 (unsigned long long)hi);
-        fprintf(stderr, "%s: %s: invalid value '%s'%s\n", prog, opt, s, range);
-        return EXIT_USAGE;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_mutant_kcore(const char *name, char *path, size_t len);   /* cli/cmd_mutants.c */
-
 struct run_opts {
     struct machine_config cfg;
     bool json, quiet;
@@ -113,10 +83,12 @@ struct run_opts {
     uint64_t hash_every;
 };
 
-/* Parse the machine and run flags shared by run-like commands. Returns 0,
- * EXIT_USAGE, or -1 for --help. */
+/* Parse hypsim run's flags: the machine flags (cli/flags.c) and the run's
+ * own. Returns 0, EXIT_USAGE, or -1 for --help. */
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
+    struct cli_kcore_flags k = { 0 };
+
     machine_config_default(&o->cfg);
     o->json = o->quiet = false;
     o->record = NULL;
@@ -125,98 +97,46 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
         int rc = 0;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+        if (cli_machine_flag(NULL, a, v, &o->cfg, &k, &rc))
+            i++;                /* --cpus N, --kcore PATH, ... (cli/flags.c) */
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return -1;
         else if (!strcmp(a, "--json"))
             o->json = true;
         else if (!strcmp(a, "--quiet"))
             o->quiet = true;
-        else if (!strcmp(a, "--cpus")) {
-            if (!(rc = parse_u64(a, v, 1, KC_MAX_CPUS, &x))) o->cfg.ncpus = (unsigned)x;
-            i++;
-        } else if (!strcmp(a, "--vms")) {
-            if (!(rc = parse_u64(a, v, 0, KC_MAX_VMS, &x))) o->cfg.nvms = (unsigned)x;
-            i++;
-        } else if (!strcmp(a, "--mem")) {
-            if (!(rc = parse_u64(a, v, KC_MIN_MEM >> 20, 4096, &x))) o->cfg.mem_mib = x;
-            i++;
-        } else if (!strcmp(a, "--tlb")) {
-            if (!(rc = parse_u64(a, v, 1, 65536, &x))) o->cfg.tlb_entries = (unsigned)x;
-            i++;
-        } else if (!strcmp(a, "--cache")) {
-            unsigned s, w;
-            char tail;
-            if (!v || sscanf(v, "%ux%u%c", &s, &w, &tail) != 2 || !s || (s & (s - 1)) || !w || w > 64)
-                return bad("--cache: expected SETSxWAYS with SETS a power of two and WAYS 1-64, got '%s'%s", v ? v : "", "");
-            o->cfg.cache_sets = s;
-            o->cfg.cache_ways = w;
-            i++;
-        } else if (!strcmp(a, "--steps")) {
-            if (!(rc = parse_u64(a, v, 1, UINT64_MAX / 2, &x))) o->cfg.steps = x;
-            i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (!(rc = parse_u64(a, v, 0, UINT64_MAX, &x))) o->cfg.seed = x;
+        else if (!strcmp(a, "--seed")) {
+            if (!(rc = cli_parse_u64(NULL, a, v, 0, UINT64_MAX, &x))) o->cfg.seed = x;
             i++;
         } else if (!strcmp(a, "--sched")) {
-            if (!v)
-                return bad("--sched needs a value (random, rr, pct[:d])%s%s", "", "");
-            if (!strcmp(v, "random"))
+            if (v && !strcmp(v, "random"))
                 o->cfg.sched = SCHED_RANDOM;
-            else if (!strcmp(v, "rr"))
+            else if (v && !strcmp(v, "rr"))
                 o->cfg.sched = SCHED_RR;
-            else if (!strncmp(v, "pct", 3) && (v[3] == 0 || v[3] == ':')) {
+            else if (v && !strncmp(v, "pct", 3) && (v[3] == 0 || v[3] == ':')) {
                 o->cfg.sched = SCHED_PCT;
-                if (v[3] == ':' && (rc = parse_u64("--sched pct:d", v + 4, 1, 16, &x)) == 0)
+                if (v[3] == ':' && (rc = cli_parse_u64(NULL, "--sched pct:d", v + 4, 1, 16, &x)) == 0)
                     o->cfg.pct_depth = (unsigned)x;
             } else
-                return bad("--sched: unknown strategy '%s' (random, rr, pct[:d])%s", v, "");
-            i++;
-        } else if (!strcmp(a, "--check")) {
-            if (!v)
-                return bad("--check needs a value (incremental, full, off)%s%s", "", "");
-            if (!strcmp(v, "incremental"))
-                o->cfg.check = CHECK_INCREMENTAL;
-            else if (!strcmp(v, "full"))
-                o->cfg.check = CHECK_FULL;
-            else if (!strcmp(v, "off"))
-                o->cfg.check = CHECK_OFF;
-            else
-                return bad("--check: unknown mode '%s' (incremental, full, off)%s", v, "");
-            i++;
-        } else if (!strcmp(a, "--layers")) {
-            if (!v || (strcmp(v, "on") && strcmp(v, "off")))
-                return bad("--layers needs on or off%s%s", "", "");
-            o->cfg.layers = !strcmp(v, "on");
-            i++;
-        } else if (!strcmp(a, "--scenario")) {
-            if (!v)
-                return bad("--scenario needs a path%s%s", "", "");
-            snprintf(o->cfg.scenario_path, sizeof(o->cfg.scenario_path), "%s", v);
+                return cli_bad_value(NULL, a, v, "random, rr, pct[:d]");
             i++;
         } else if (!strcmp(a, "--record")) {
-            if (!v)
-                return bad("--record needs a path%s%s", "", "");
-            o->record = v;
-            i++;
+            if (!(rc = cli_need_value(NULL, a, v, "a path", &o->record)))
+                i++;
         } else if (!strcmp(a, "--hash-every")) {
-            if (!(rc = parse_u64(a, v, 1, 1ull << 53, &x))) o->hash_every = x;
+            if (!(rc = cli_parse_u64(NULL, a, v, 1, 1ull << 53, &x))) o->hash_every = x;
             i++;
-        } else if (!strcmp(a, "--mutant")) {   /* cli/cmd_mutants.c */
-            if (!(rc = cli_mutant_kcore(v, o->cfg.kcore_path, sizeof(o->cfg.kcore_path)))) i++;
-        } else if (!strcmp(a, "--kcore")) {
-            if (!v)
-                return bad("--kcore needs a path%s%s", "", "");
-            snprintf(o->cfg.kcore_path, sizeof(o->cfg.kcore_path), "%s", v);
-            i++;
-        } else
-            return bad("unknown option '%s' (see 'hypsim run --help')%s", a, "");
+        } else {
+            fprintf(stderr, "%s: unknown option '%s' (see 'hypsim run --help')\n", prog, a);
+            return EXIT_USAGE;
+        }
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static double now_s(void)
+double cli_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -373,12 +293,12 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
     progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
-    t0 = now_s();
+    t0 = cli_now_s();
     for (uint64_t i = 0; i < o.cfg.steps; i++) {
         if (machine_step(m))
             break;
         if (progress && (i & 0xffff) == 0) {
-            double t = now_s() - t0;
+            double t = cli_now_s() - t0;
             if (t > 1.0 && t - last > 0.2) {
                 last = t;
                 fprintf(stderr, "\r  %5.1f%%  %llu steps  %.0f steps/s ", 100.0 * i / o.cfg.steps,
@@ -386,7 +306,7 @@ static int cmd_run(int argc, char **argv)
             }
         }
     }
-    el = now_s() - t0;
+    el = cli_now_s() - t0;
     if (progress && last > 0)
         fprintf(stderr, "\r%60s\r", "");
     bool write_trace = o.record || m->nviol;
@@ -407,11 +327,6 @@ static int cmd_run(int argc, char **argv)
     free(m);
     return rc;
 }
-
-int cmd_litmus(int argc, char **argv);   /* cli/cmd_litmus.c */
-int cmd_explore(int argc, char **argv);  /* cli/cmd_explore.c */
-int cmd_merge(int argc, char **argv);    /* cli/cmd_explore.c */
-int cmd_mutants(int argc, char **argv);  /* cli/cmd_mutants.c */
 
 int main(int argc, char **argv)
 {

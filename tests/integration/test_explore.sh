@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/integration/test_explore.sh HYPSIM - `hypsim explore` and `hypsim
 # merge` end to end:
-#  1. bad usage exits 2 with one line on stderr;
+#  1. bad usage exits 2 with one line on stderr, the same for a bad machine
+#     flag from run as from explore;
 #  2. a campaign's results do not depend on --jobs;
 #  3. N shards (--shard K/N) together cover exactly the runs of the
 #     unsharded campaign, with the same results (merge --list), and merge
@@ -26,6 +27,26 @@ for args in "--runs 0" "--sched bogus" "--sched pct:0" "--sched exhaustive:10:9"
     rc=$?
     [ $rc -eq 2 ] || fail "explore $args: exit $rc, expected 2"
     [ "$(wc -l <"$T/err")" -eq 1 ] || fail "explore $args: expected one line on stderr, got: $(cat "$T/err")"
+done
+# run and explore share one parser of the machine flags (cli/flags.c): the
+# same bad value gets exit 2 and the same one line from both (explore's says
+# "explore: " after "hypsim: "). The bad flag comes last, so that a missing
+# value is tested too.
+for args in "--cpus 0" "--cpus 65" "--vms 17" "--mem x" "--mem 1" "--tlb 0" "--cache 3x2" \
+            "--check bogus" "--layers maybe" "--steps 0" "--steps 9007199254740993" \
+            "--mutant no_such_mutant" "--mutant lock_nop --kcore /x.elf" \
+            "--kcore /x.elf --mutant lock_nop" "--cpus" "--layers" "--scenario"; do
+    # shellcheck disable=SC2086
+    "$H" run --steps 1000 $args >"$T/out" 2>"$T/err.run"
+    rc=$?
+    [ $rc -eq 2 ] || fail "run $args: exit $rc, expected 2"
+    [ "$(wc -l <"$T/err.run")" -eq 1 ] || fail "run $args: expected one line on stderr, got: $(cat "$T/err.run")"
+    # shellcheck disable=SC2086
+    "$H" explore --runs 1 --no-traces --steps 1000 $args >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "explore $args: exit $rc, expected 2"
+    [ "$(sed 's/^hypsim: explore: /hypsim: /' "$T/err")" = "$(cat "$T/err.run")" ] \
+        || fail "run and explore $args: different errors: $(cat "$T/err.run" "$T/err")"
 done
 "$H" merge >/dev/null 2>&1; [ $? -eq 2 ] || fail "merge without files must exit 2"
 "$H" merge "$T/nonexistent.jsonl" >/dev/null 2>&1; [ $? -eq 2 ] || fail "merge of a missing file must exit 2"
