@@ -28,10 +28,6 @@ static const struct cli_mutant cli_mutants[] = { HYPSIM_MUTANT_LIST(CLI_MUTANT_E
 #undef CLI_MUTANT_ENTRY
 #define CLI_NMUTANTS (sizeof(cli_mutants) / sizeof(cli_mutants[0]))
 
-/* Number of mutants and the i-th one's name (NULL past the end). */
-unsigned cli_mutant_count(void) { return (unsigned)CLI_NMUTANTS; }
-const char *cli_mutant_name(unsigned i) { return i < CLI_NMUTANTS ? cli_mutants[i].name : NULL; }
-
 /* The ELF of mutant `name`: kcore-<name>.elf in the directory of the
  * default KCore. Returns 0, or EXIT_USAGE with one line on stderr (no name,
  * unknown name). */
