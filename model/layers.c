@@ -309,6 +309,8 @@ static void spec_guest(const struct l2_state *pre, const struct l2_call *c, stru
         else {
             v->expect = HC_OK;
             p->count = c->hc == HC_GRANT ? p->count + 1 : p->count - 1;
+            if (p->count == 0)
+                p->host = L2_HOST_UNMAPPED;        /* the last grant gone: the host loses it */
         }
         break;
     case HC_POWEROFF:
@@ -379,6 +381,7 @@ void l2_spec(const struct l2_state *pre, const struct l2_call *c, struct l2_stat
                     p->owner = KC_OWNER_VM(vm);
                     p->count = 0;
                     p->gfn = i;
+                    p->host = L2_HOST_UNMAPPED;
                 }
                 post->image_pages[vm] = n;
                 post->image_hash[vm] = c->arg[3];
@@ -414,6 +417,7 @@ void l2_spec(const struct l2_state *pre, const struct l2_call *c, struct l2_stat
                 p->owner = KC_OWNER_VM(vm);
                 p->count = 0;
                 p->gfn = gfn;
+                p->host = L2_HOST_UNMAPPED;        /* the host loses what it gave */
             }
         }
         break;
@@ -914,6 +918,8 @@ static bool matches(const struct machine *m, const struct l2_call *c, int64_t r,
         struct l2_page p;
         char a[64], b[64];
         layers_l2_page(m, want->page[i].pfn, &p);
+        if (want->page[i].host != L2_HOST_UNTRACKED)
+            p.host = layers_l2_host_map(m, p.pfn);
         if (!page_eq(&p, &want->page[i])) {
             page_str(&p, a, sizeof(a));
             page_str(&want->page[i], b, sizeof(b));

@@ -60,8 +60,10 @@ unsigned layers_check_refinement(struct machine *m, unsigned cpu);
  * is the identity on physical memory). */
 enum l2_host_map {
     L2_HOST_UNTRACKED = 0,           /* not abstracted: only the page of a host
-                                        stage-2 fault is (no hypercall spec
-                                        speaks of host mappings) */
+                                        stage-2 fault is, and in a hypercall's
+                                        post-state a page the host must have
+                                        lost (DONATE, SET_BOOT_INFO, the last
+                                        REVOKE) */
     L2_HOST_UNMAPPED,                /* the walk gives a translation fault */
     L2_HOST_IDENTITY,                /* a page descriptor (level 3) mapping the
                                         IPA to the same PA, readable and writable */

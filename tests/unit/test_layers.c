@@ -306,6 +306,7 @@ static void test_l2_spec_donate(void **state)
     assert_false(l2_result_legal(&v, HC_EPERM));
     assert_int_equal(post.page[0].owner, KC_OWNER_VM(0));
     assert_int_equal(post.page[0].gfn, 5);
+    assert_int_equal(post.page[0].host, L2_HOST_UNMAPPED);  /* the host loses it */
     /* refusals */
     pre.gfn_mapped = true;
     l2_spec(&pre, &c, &post, &v);
@@ -349,6 +350,12 @@ static void test_l2_spec_grant_revoke(void **state)
     l2_spec(&pre, &c, &post, &v);
     assert_int_equal(v.expect, HC_OK);
     assert_int_equal(post.page[0].count, 1);
+    assert_int_equal(post.page[0].host, L2_HOST_UNTRACKED); /* still shared */
+    pre.page[0].count = 1;                                  /* the last grant */
+    l2_spec(&pre, &c, &post, &v);
+    assert_int_equal(post.page[0].count, 0);
+    assert_int_equal(post.page[0].host, L2_HOST_UNMAPPED);
+    pre.page[0].count = 2;
     c.vm = 1;                                               /* not VM 1's page */
     l2_spec(&pre, &c, &post, &v);
     assert_int_equal(v.expect, HC_EPERM);
@@ -500,6 +507,41 @@ static void test_layers_hvc_teardown_checked(void **state)
     layers_on_hvc_return(&f->m, 0, false, HC_OK, false);
     assert_int_equal(f->m.nviol, 1);
     assert_non_null(strstr(f->m.viol[0].detail, "page 0x2002000"));
+}
+
+/* DONATE of PG_H2 (host-mapped) to VM 0 at gfn 5: KCore's work, with or
+ * without removing the host's mapping. */
+static void donate_h2(struct fx *f, bool unmap)
+{
+    const uint64_t a[4] = { 0, PG_H2 >> 12, 5, 0 };
+
+    layers_on_hvc_issue(&f->m, 0, false, HC_DONATE, a);
+    if (unmap)
+        wr(f, H_L3 + 8 * ((PG_H2 >> 12) & 511), 0);
+    wr(f, V_L3 + 8 * 5, mmu_desc_page(PG_H2, S2_ATTRS));
+    own(f, PG_H2, KC_OWNER_VM(0), 0, 5);
+    layers_on_hvc_return(&f->m, 0, false, HC_OK, false);
+}
+
+static void test_layers_hvc_donate_checked(void **state)
+{
+    struct fx *f = *state;
+
+    donate_h2(f, true);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.spec_checks, 1);
+}
+
+/* The owner changes but the host keeps its mapping. */
+static void test_layers_hvc_donate_host_keeps_map_caught(void **state)
+{
+    struct fx *f = *state;
+
+    donate_h2(f, false);
+    assert_int_equal(f->m.nviol, 1);
+    assert_int_equal(f->m.viol[0].invariant, 8);
+    assert_non_null(strstr(f->m.viol[0].detail, "gfn 0x5, host: mapped, the spec says"));
+    assert_non_null(strstr(f->m.viol[0].detail, "host: unmapped"));
 }
 
 /* ---- L2: the stage-2 fault handlers ------------------------------------------------ */
@@ -971,6 +1013,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers_hvc_wrong_result_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_concurrent_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_teardown_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_hvc_donate_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_hvc_donate_host_keeps_map_caught, setup, teardown),
         cmocka_unit_test(test_l2_spec_fault_host),
         cmocka_unit_test(test_l2_spec_fault_guest),
         cmocka_unit_test_setup_teardown(test_layers_host_fault_mapped_checked, setup, teardown),
