@@ -579,8 +579,8 @@ static void test_trace_read_bad_files(void **state)
  * ok-* are accepted. */
 static void test_trace_fuzz_corpus(void **state)
 {
-    static const char *const files[] = { "ok-violation.json", "ok-small.json", "bad-version.json",
-                                         "bad-varint.json", NULL };
+    static const char *const files[] = { "ok-violation.json", "ok-small.json", "ok-layers-off.json",
+                                         "bad-version.json", "bad-varint.json", NULL };
     (void)state;
     for (const char *const *f = files; *f; f++) {
         char path[1024], err[512];
@@ -592,6 +592,8 @@ static void test_trace_fuzz_corpus(void **state)
             fail_msg("%s", err);
         if (strncmp(*f, "ok-", 3) && !rc)
             fail_msg("%s: accepted", path);
+        if (!rc && !strcmp(*f, "ok-layers-off.json"))
+            assert_false(t.cfg.layers);
         if (!rc)
             trace_free(&t);
     }
