@@ -137,15 +137,16 @@ int cmd_litmus(int argc, char **argv)
         else if (!strcmp(a, "--states")) states = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
         else if (!strcmp(a, "--kinds")) {
-            if (i + 1 >= argc) { fprintf(stderr, "hypsim: --kinds needs a file\n"); return 2; }
-            kinds_path = argv[++i];
+            if (cli_need_value(NULL, a, i + 1 < argc ? argv[i + 1] : NULL, "a file", &kinds_path))
+                return EXIT_USAGE;
+            i++;
         } else if (!strcmp(a, "--max-states")) {
             if (cli_parse_u64(NULL, a, i + 1 < argc ? argv[i + 1] : NULL, 1, UINT64_MAX, &max_states))
-                return 2;
+                return EXIT_USAGE;
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "hypsim: unknown option '%s' (see 'hypsim litmus --help')\n", a);
-            return 2;
+            return EXIT_USAGE;
         } else {
             struct stat st;
             if (stat(a, &st) != 0) {
@@ -170,7 +171,7 @@ int cmd_litmus(int argc, char **argv)
             fprintf(stderr, "hypsim: %s\n", err);
             for (size_t i = 0; i < files.n; i++) free(files.v[i]);
             free(files.v);
-            return 2;
+            return EXIT_USAGE;
         }
         have_given = true;
     }
@@ -183,7 +184,7 @@ int cmd_litmus(int argc, char **argv)
     uint64_t total_states = 0;
     double t0 = cli_now_s();
     struct lit_test *t = malloc(sizeof(*t));
-    if (!t) { fprintf(stderr, "hypsim: out of memory\n"); return 3; }
+    if (!t) { fprintf(stderr, "hypsim: out of memory\n"); return EXIT_INTERNAL; }
 
     for (size_t fi = 0; fi < files.n; fi++) {
         const char *path = files.v[fi];

@@ -37,15 +37,6 @@ static int trace_file_arg(const char *cmd, const char *a, const char **file)
     return 0;
 }
 
-static const char *label_name(label_t l, char *buf, size_t n)
-{
-    if (l == LABEL_NONE) return "none";
-    if (l == LABEL_KCORE) return "KCore";
-    if (l == LABEL_HOST) return "host";
-    snprintf(buf, n, "VM %d", LABEL_VM_INDEX(l));
-    return buf;
-}
-
 /* A hypercall's name for logs ("unknown" for a number KCore does not define). */
 static const char *hc_log_name(uint64_t hc)
 {
@@ -285,13 +276,13 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
                 cJSON_AddStringToObject(e, "tlb", a->tlb_hit ? "hit" : "miss");
                 cJSON_AddStringToObject(e, "cache", cache_name(a->cache));
                 hex(e, "value", a->val);
-                cJSON_AddStringToObject(e, "label", label_name(a->label, lb, sizeof(lb)));
+                cJSON_AddStringToObject(e, "label", mem_label_name(a->label, lb, sizeof(lb)));
                 cJSON_AddItemToArray(acc, e);
             } else if (!lg->json) {
                 OUT(" | %s%u va 0x%" PRIx64 " -> ipa 0x%" PRIx64 " -> pa 0x%" PRIx64
                     " tlb %s cache %s = 0x%" PRIx64 " [%s]", op[0] == 'w' ? "W" : "R", a->size,
                     a->va, a->ipa, a->pa, a->tlb_hit ? "hit" : "miss", cache_name(a->cache), a->val,
-                    label_name(a->label, lb, sizeof(lb)));
+                    mem_label_name(a->label, lb, sizeof(lb)));
             }
         }
         if (c->mode == CPU_HOST || c->mode == CPU_GUEST) {

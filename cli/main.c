@@ -1,7 +1,8 @@
 /*
  * cli/main.c - the `hypsim` command: argument parsing, human and JSON
  * output, exit codes (DESIGN.md "Interfaces": 0 ok, 1 violation, 2 bad usage
- * or input, 3 internal error). The only module that parses argv.
+ * or input, 3 internal error), and the dispatch to the other subcommands
+ * (cli/cmd_*.c; machine flags: cli/flags.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "model/hcname.h"
 #include "model/machine.h"
+#include "traces/trace.h"
 
 static const char *prog = "hypsim";
 
@@ -124,7 +126,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
             if (!(rc = cli_need_value(NULL, a, v, "a path", &o->record)))
                 i++;
         } else if (!strcmp(a, "--hash-every")) {
-            if (!(rc = cli_parse_u64(NULL, a, v, 1, 1ull << 53, &x))) o->hash_every = x;
+            if (!(rc = cli_parse_u64(NULL, a, v, 1, TRACE_MAX_STEPS, &x))) o->hash_every = x;
             i++;
         } else {
             fprintf(stderr, "%s: unknown option '%s' (see 'hypsim run --help')\n", prog, a);
@@ -141,19 +143,6 @@ double cli_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static const char *principal_name(label_t l, char *buf, size_t n)
-{
-    if (l == LABEL_KCORE)
-        return "KCore";
-    if (l == LABEL_HOST)
-        return "host";
-    if (LABEL_IS_VM(l)) {
-        snprintf(buf, n, "VM %d", LABEL_VM_INDEX(l));
-        return buf;
-    }
-    return "nobody";
 }
 
 void cli_print_summary(const struct machine *m, double el)
@@ -188,7 +177,7 @@ void cli_print_summary(const struct machine *m, double el)
                v->cpu, v->invariant, v->detail);
         if (v->page != ~0ull)
             printf("  page 0x%llx, by %s, of %s\n", (unsigned long long)v->page,
-                   principal_name(v->who, a, sizeof(a)), principal_name(v->whose, b, sizeof(b)));
+                   mem_label_name(v->who, a, sizeof(a)), mem_label_name(v->whose, b, sizeof(b)));
         if (v->insn[0])
             printf("  last KCore instruction: %s\n", v->insn);
     }

@@ -331,19 +331,6 @@ static const char *who_name(int who, char *buf, size_t len)
     return buf;
 }
 
-static const char *label_name(label_t l, char *buf, size_t len)
-{
-    if (l == LABEL_HOST)
-        snprintf(buf, len, "host");
-    else if (LABEL_IS_VM(l))
-        snprintf(buf, len, "VM %d", LABEL_VM_INDEX(l));
-    else if (l == LABEL_KCORE)
-        snprintf(buf, len, "KCore");
-    else
-        snprintf(buf, len, "nobody");
-    return buf;
-}
-
 static const char *owner_name(unsigned o, char *buf, size_t len)
 {
     switch (o) {
@@ -736,7 +723,7 @@ void inv_check_access(const struct machine *m, label_t who, const struct msys_ac
             rep_add(r, CPU_DEFAULT, 5, page, who, owner_label(o),
                     "write of %#llx by %s to PA %#llx (IPA %#llx) landed on a page owned by %s "
                     "(share count %u)", (unsigned long long)a->val,
-                    label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
+                    mem_label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
                     owner_name(o, on, sizeof on), KC_OWN_COUNT(e));
         return;
     }
@@ -746,7 +733,7 @@ void inv_check_access(const struct machine *m, label_t who, const struct msys_ac
             rep_add(r, CPU_DEFAULT, 4, page, who, a->label,
                     "read by %s at PA %#llx (IPA %#llx) returned a word of VM %d; the page is "
                     "owned by %s with share count %u",
-                    label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
+                    mem_label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
                     LABEL_VM_INDEX(a->label), owner_name(o, on, sizeof on), KC_OWN_COUNT(e));
     }
 }
