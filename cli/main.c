@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "model/hcname.h"
+#include "model/layers.h"
 #include "model/machine.h"
 #include "traces/trace.h"
 
@@ -155,9 +156,11 @@ void cli_print_summary(const struct machine *m, double el)
            (unsigned long long)s->steps, el > 0 ? s->steps / el : 0.0,
            (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
            (unsigned long long)s->invariant_checks);
-    printf("  layers %s: refinement checks %llu, spec checks %llu, fault checks %llu\n",
+    printf("  layers %s: refinement checks %llu, spec checks %llu (%llu skipped: concurrent), "
+           "fault checks %llu (%llu skipped)\n",
            m->cfg.layers ? "on" : "off", (unsigned long long)s->refinement_checks,
-           (unsigned long long)s->spec_checks, (unsigned long long)s->fault_checks);
+           (unsigned long long)s->spec_checks, (unsigned long long)layers_spec_skipped(m),
+           (unsigned long long)s->fault_checks, (unsigned long long)layers_fault_skipped(m));
     printf("  hypercalls ok/failed:");
     for (unsigned hc = 0; hc < 32; hc++)
         if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
@@ -197,6 +200,8 @@ void cli_print_json(const struct machine *m, double el, const char *trace)
     cJSON_AddNumberToObject(o, "refinement_checks", (double)s->refinement_checks);
     cJSON_AddNumberToObject(o, "spec_checks", (double)s->spec_checks);
     cJSON_AddNumberToObject(o, "fault_checks", (double)s->fault_checks);
+    cJSON_AddNumberToObject(o, "spec_skipped", (double)layers_spec_skipped(m));
+    cJSON_AddNumberToObject(o, "fault_skipped", (double)layers_fault_skipped(m));
     for (unsigned i = 0; i < m->nviol; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);

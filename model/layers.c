@@ -35,12 +35,25 @@
  * legal. Non-overlapping calls are checked exactly (deterministic result,
  * apart from the loose results HC_ENOMEM of table allocation).
  *
+ * A footprint is captured at issue, so a call tainted by another may touch
+ * pages its footprint misses: a GRANT of a gfn that a concurrent DONATE
+ * maps counts the donated page; a TEARDOWN reclaims a page a concurrent
+ * DONATE gives its VM. Such a page is in the tainting call's footprint, so
+ * a tainted call inherits the tainting call's written pages (taint()), and
+ * the calls its larger write set now reaches are tainted in turn, until
+ * nothing changes (open_slot()). A campaign on the correct KCore found the
+ * GRANT case (a host fault on the page, checked against the pre-grant
+ * state) before this rule.
+ *
  * Faults in that scheme: a host fault reads its page (owner, count, and
  * the host's mapping of it); a guest fault reads the VM's state and the
  * gfn's mapping. A fault writes no footprint item: its one effect, the
- * host's mapping of its page, is read by no hypercall's spec, and it is
- * idempotent (two faults on one page both end with it mapped: KCore's map
- * finds EEXIST), so faults taint nothing, and a hypercall that writes the
+ * host's mapping of its page, is read only by the specs of the calls that
+ * take the page from the host (DONATE, SET_BOOT_INFO, the last REVOKE),
+ * and those end with it unmapped in either order (KCore checks the owner
+ * and maps under host_lock; those calls change the owner and unmap under
+ * it); and it is idempotent (two faults on one page both end with it
+ * mapped: KCore's map finds EEXIST). So faults taint nothing, and a hypercall that writes the
  * page, the VM state or the gfn taints a fault in flight. One exception:
  * when the host's handler refuses a mapping it could have made (the loose
  * outcome: out of table memory), a concurrent fault on the same page may
@@ -544,9 +557,23 @@ static bool key_meets(uint64_t a, uint64_t b)
     return KEY_KIND(b) == K_VMALL && KEY_KIND(a) != K_PAGE && KEY_VM(a) == KEY_VM(b);
 }
 
-/* Does y write something x reads or writes? */
+static bool touches_pages(const struct l2_slot *x)
+{
+    for (unsigned j = 0; j < x->nr; j++)
+        if (KEY_KIND(x->rkey[j]) == K_PAGE)
+            return true;
+    for (unsigned j = 0; j < x->nw; j++)
+        if (KEY_KIND(x->wkey[j]) == K_PAGE)
+            return true;
+    return false;
+}
+
+/* Does y write something x reads or writes? A call whose footprint was
+ * truncated counts as writing every page. A fault writes no abstract item. */
 static bool writes_into(const struct l2_slot *y, const struct l2_slot *x)
 {
+    if (y->truncated && !y->is_fault && touches_pages(x))
+        return true;
     for (unsigned i = 0; i < y->nw; i++) {
         for (unsigned j = 0; j < x->nr; j++)
             if (key_meets(y->wkey[i], x->rkey[j]))
@@ -562,12 +589,37 @@ static void add_r(struct l2_slot *s, uint64_t k)
 {
     if (s->nr < L2_MAX_KEYS)
         s->rkey[s->nr++] = k;
+    else
+        s->truncated = true;
 }
 
 static void add_w(struct l2_slot *s, uint64_t k)
 {
     if (s->nw < L2_MAX_KEYS)
         s->wkey[s->nw++] = k;
+    else
+        s->truncated = true;
+}
+
+/* y writes into x: x's check is skipped, and x may now write what y's
+ * pages become to it. A footprint captured while another call changes it
+ * misses exactly the pages that call moves: a GRANT whose gfn a DONATE
+ * maps meanwhile counts the donated page; a TEARDOWN whose VM a DONATE
+ * gives one more page reclaims it too. Both pages are in the other call's
+ * footprint, so x inherits y's written pages (and is looked at again). */
+static void taint(struct l2_slot *x, const struct l2_slot *y)
+{
+    x->tainted = true;
+    if (x->is_fault || y->is_fault)
+        return;                        /* a fault changes no abstract item */
+    for (unsigned i = 0; i < y->nw; i++)
+        if (KEY_KIND(y->wkey[i]) == K_PAGE) {
+            bool have = false;
+            for (unsigned j = 0; j < x->nw && !have; j++)
+                have = x->wkey[j] == y->wkey[i];
+            if (!have)
+                add_w(x, y->wkey[i]);
+        }
 }
 
 /* The first page at or after *pfn that the ownership array (coherent view)
@@ -724,27 +776,51 @@ static void capture_fault(const struct machine *m, struct l2_slot *s)
 }
 
 /* s has just been issued: a live call that writes what s reads or writes
- * taints s, and s taints a live call it writes into. */
+ * taints s, and s taints a live call it writes into. Tainting widens what
+ * a call may write (taint()), so a call whose write set grew is looked at
+ * again, until nothing changes. */
 static void open_slot(struct layers_state *ls, struct l2_slot *s)
 {
+    struct l2_slot *work[2 * KC_MAX_CPUS];
+    bool queued[2 * KC_MAX_CPUS] = { false };
+    unsigned n = 0;
+
     s->live = true;
     s->tainted = s->truncated;
     for (unsigned i = 0; i < ls->nslots; i++) {
         struct l2_slot *y = &ls->slot[i];
-        if (y == s || !y->live)
-            continue;
-        if (writes_into(y, s))
-            s->tainted = true;
-        if (writes_into(s, y))
-            y->tainted = true;
+        if (y != s && y->live && writes_into(y, s))
+            taint(s, y);
+    }
+    work[n++] = s;                     /* a queue of distinct slots: n <= nslots */
+    queued[s - ls->slot] = true;
+    while (n) {
+        struct l2_slot *y = work[--n];
+        queued[y - ls->slot] = false;
+        for (unsigned i = 0; i < ls->nslots; i++) {
+            struct l2_slot *x = &ls->slot[i];
+            unsigned nw;
+            bool trunc;
+            if (x == y || !x->live || !writes_into(y, x))
+                continue;
+            nw = x->nw;
+            trunc = x->truncated;
+            taint(x, y);
+            if ((x->nw != nw || x->truncated != trunc) && !queued[i]) {
+                work[n++] = x;         /* x writes more now: whom does it reach? */
+                queued[i] = true;
+            }
+        }
     }
 }
 
 int layers_init(struct machine *m)
 {
-    struct layers_state *ls = calloc(1, sizeof(*ls));
+    struct layers_state *ls;
 
-    if (!ls)
+    if (m->cfg.ncpus > KC_MAX_CPUS)
+        return -1;                     /* open_slot's queue holds 2 * KC_MAX_CPUS */
+    if (!(ls = calloc(1, sizeof(*ls))))
         return -1;
     ls->nslots = 2 * m->cfg.ncpus;
     ls->slot = calloc(ls->nslots, sizeof(*ls->slot));
