@@ -8,8 +8,9 @@
  *              value L1 gives for the same access at the same step
  *              (refinement, checked after each KCore step).
  *   L2 spec    the isolation specification: per page owner, share count
- *              and gfn (and, for the page a host stage-2 fault concerns,
- *              whether the host's stage 2 maps it); per VM its state and
+ *              and gfn (and, for the page a host stage-2 fault concerns
+ *              and a page a hypercall takes from the host, whether the
+ *              host's stage 2 maps it); per VM its state and
  *              registered vCPUs. Each hypercall has a pure specification
  *              l2_spec(), and so do the two stage-2 fault handlers
  *              (l2_spec_fault(): the host's lazy identity map, a guest's
@@ -24,8 +25,8 @@
  * detail naming the layer ("L1 refinement" / "L2 spec") and the access,
  * hypercall or fault. Leaves out: the content of guests' and the host's
  * memory (the spec is about who owns what), the host's stage-2 mappings
- * of pages no fault concerns (the hypercall specifications do not speak of
- * them; invariant 2 bounds them), guests' stage 1.
+ * of other pages (GRANT and TEARDOWN leave them to later faults;
+ * invariants 2 and 7 bound them), guests' stage 1.
  */
 #ifndef HYPSIM_LAYERS_H
 #define HYPSIM_LAYERS_H
