@@ -25,7 +25,7 @@ _start:
     movz x3, #0x10, lsl #16
     ldaxr x4, [x3]
 .org 0x300          // case 3: unknown system register
-    msr  id_aa64mmfr0_el1, x1
+    .inst 0xd5180701 // msr id_aa64mmfr0_el1, x1: a read-only register (gas warns)
 .org 0x400          // case 4: access outside memory (MMU off: external abort)
     movz x3, #0x7fff, lsl #16
     ldr  x4, [x3]
