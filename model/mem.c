@@ -209,15 +209,26 @@ int mem_read_words(const struct mem *m, uint64_t pa, uint64_t *val, label_t *lab
         return MEM_EINVAL;
     if (!mem_in_range(m, pa, 8ull * n))
         return MEM_EABORT;
-    for (unsigned i = 0; i < n; i++) {
-        uint64_t v;
-        label_t l;
+    /* A page (frame or blank) at a time. */
+    for (unsigned i = 0; i < n;) {
+        const struct mem_page *pg = page_get(m, pa + 8ull * i);
+        unsigned w = word_of(pa + 8ull * i), k = MEM_WORDS_PER_PAGE - w;
 
-        word_get(m, pa + 8ull * i, &v, &l);
-        if (val)
-            val[i] = v;
-        if (label)
-            label[i] = l;
+        if (k > n - i)
+            k = n - i;
+        if (val) {
+            if (pg)
+                memcpy(val + i, pg->word + w, k * sizeof *val);
+            else
+                memset(val + i, 0, k * sizeof *val);
+        }
+        if (label) {
+            if (pg)
+                memcpy(label + i, pg->label + w, k * sizeof *label);
+            else
+                memset(label + i, 0, k * sizeof *label);   /* LABEL_NONE */
+        }
+        i += k;
     }
     return MEM_OK;
 }

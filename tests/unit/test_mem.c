@@ -353,6 +353,30 @@ static void test_mem_write_words_roundtrip_across_pages(void **state)
     assert_memory_equal(lin, lout, sizeof(lin));
 }
 
+/* A read spanning a frame and a never-written page (blank: 0, LABEL_NONE),
+ * with either output omitted. */
+static void test_mem_read_words_frame_then_blank(void **state)
+{
+    struct mem *m = *state;
+    uint64_t out[6] = { 9, 9, 9, 9, 9, 9 };
+    label_t lout[6] = { 9, 9, 9, 9, 9, 9 };
+
+    assert_int_equal(mem_write_word(m, 0x1ff0, 0xab, LABEL_HOST), MEM_OK);
+    assert_int_equal(mem_read_words(m, 0x1ff0, out, lout, 6), MEM_OK);
+    assert_int_equal(out[0], 0xab);
+    assert_int_equal(lout[0], LABEL_HOST);
+    for (unsigned i = 1; i < 6; i++) {
+        assert_int_equal(out[i], 0);
+        assert_int_equal(lout[i], LABEL_NONE);
+    }
+    assert_int_equal(m->allocated, 1);             /* reading allocates nothing */
+    out[0] = 7;
+    assert_int_equal(mem_read_words(m, 0x1ff0, NULL, lout, 2), MEM_OK);
+    assert_int_equal(lout[0], LABEL_HOST);
+    assert_int_equal(mem_read_words(m, 0x1ff8, out, NULL, 1), MEM_OK);
+    assert_int_equal(out[0], 0);
+}
+
 static void test_mem_write_words_partly_out_of_range_changes_nothing(void **state)
 {
     struct mem *m = *state;
@@ -623,6 +647,7 @@ int main(void)
         T(test_mem_write_words_roundtrip_across_pages),
         T(test_mem_write_words_partly_out_of_range_changes_nothing),
         T(test_mem_read_words_partly_out_of_range_is_eabort),
+        T(test_mem_read_words_frame_then_blank),
         T(test_mem_read_words_misaligned_is_einval),
         T(test_mem_write_words_misaligned_is_einval),
         T(test_mem_write_words_zero_count_is_noop),
