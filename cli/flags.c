@@ -71,13 +71,19 @@ static int parse_check(const char *cmd, const char *opt, const char *v, enum che
 
 static int parse_cache(const char *cmd, const char *opt, const char *v, struct machine_config *cfg)
 {
-    unsigned s, w;
-    char tail;
+    unsigned long s = 0, w = 0;
+    char *x = NULL, *end = NULL;
 
-    if (!v || sscanf(v, "%ux%u%c", &s, &w, &tail) != 2 || !s || (s & (s - 1)) || !w || w > 64)
-        return cli_bad_value(cmd, opt, v, "SETSxWAYS, SETS a power of two, WAYS 1-64");
-    cfg->cache_sets = s;
-    cfg->cache_ways = w;
+    /* Digits only: strtoul alone would take signs and blanks. */
+    if (v && v[0] >= '0' && v[0] <= '9') {
+        s = strtoul(v, &x, 10);
+        if (*x == 'x' && x[1] >= '0' && x[1] <= '9')
+            w = strtoul(x + 1, &end, 10);
+    }
+    if (!end || *end || !s || s > (1ul << 20) || (s & (s - 1)) || !w || w > 64)
+        return cli_bad_value(cmd, opt, v, "SETSxWAYS, SETS a power of two up to 2^20, WAYS 1-64");
+    cfg->cache_sets = (unsigned)s;
+    cfg->cache_ways = (unsigned)w;
     return 0;
 }
 

@@ -157,10 +157,11 @@ void cli_print_summary(const struct machine *m, double el)
            (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
            (unsigned long long)s->invariant_checks);
     printf("  layers %s: refinement checks %llu, spec checks %llu (%llu skipped: concurrent), "
-           "fault checks %llu (%llu skipped)\n",
+           "fault checks %llu (%llu skipped; %llu refused though mappable)\n",
            m->cfg.layers ? "on" : "off", (unsigned long long)s->refinement_checks,
            (unsigned long long)s->spec_checks, (unsigned long long)layers_spec_skipped(m),
-           (unsigned long long)s->fault_checks, (unsigned long long)layers_fault_skipped(m));
+           (unsigned long long)s->fault_checks, (unsigned long long)layers_fault_skipped(m),
+           (unsigned long long)layers_fault_refused_allowed(m));
     printf("  hypercalls ok/failed:");
     for (unsigned hc = 0; hc < 32; hc++)
         if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
@@ -202,6 +203,7 @@ void cli_print_json(const struct machine *m, double el, const char *trace)
     cJSON_AddNumberToObject(o, "fault_checks", (double)s->fault_checks);
     cJSON_AddNumberToObject(o, "spec_skipped", (double)layers_spec_skipped(m));
     cJSON_AddNumberToObject(o, "fault_skipped", (double)layers_fault_skipped(m));
+    cJSON_AddNumberToObject(o, "fault_refused_allowed", (double)layers_fault_refused_allowed(m));
     for (unsigned i = 0; i < m->nviol; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);

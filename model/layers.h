@@ -95,7 +95,6 @@ struct l2_state {
     bool image_mapped;               /* VERIFY: every gfn 0..n-1 mapped */
     bool gfn_mapped;                 /* DONATE: the gfn is mapped; SET_BOOT_INFO: one of 0..n-1 is;
                                         guest stage-2 fault: the faulting gfn is */
-    bool vcpu_running;               /* RUN_VCPU/TEARDOWN: a vCPU of the VM may run (EBUSY legal) */
     unsigned npages;
     struct l2_page page[L2_MAX_PAGES];
 };
@@ -223,6 +222,9 @@ void layers_on_s2_fault_return(struct machine *m, unsigned cpu, bool guest, uint
 void layers_on_vcpu_entry(struct machine *m, unsigned cpu);
 /* Fault checks skipped because a concurrent hypercall touched the footprint. */
 uint64_t layers_fault_skipped(const struct machine *m);
+/* Checked host faults that KCore refused although the spec allows the
+ * mapping (legal only out of table memory: the spec is loose there). */
+uint64_t layers_fault_refused_allowed(const struct machine *m);
 /* Faults taken and not yet handled (KCore has not ERETed yet). */
 unsigned layers_faults_in_flight(const struct machine *m);
 

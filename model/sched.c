@@ -69,9 +69,9 @@ void sched_pct_round(struct sched_state *s, uint64_t base)
 {
     unsigned n = s->ncpus < 64 ? s->ncpus : 64;
 
-    /* A random permutation of priorities n..1 (higher runs first), below
-     * every priority of the previous round, and depth-1 change points in
-     * (base, base + round). */
+    /* A fresh random permutation of priorities n..1 (higher runs first;
+     * the previous round's priorities, and any change point it had left,
+     * are dropped), and depth-1 change points in (base, base + round). */
     for (unsigned i = 0; i < n; i++)
         s->prio[i] = (int)(n - i);
     for (unsigned i = n; i > 1; i--) {

@@ -33,6 +33,7 @@ done
 # "explore: " after "hypsim: "). The bad flag comes last, so that a missing
 # value is tested too.
 for args in "--cpus 0" "--cpus 65" "--vms 17" "--mem x" "--mem 1" "--tlb 0" "--cache 3x2" \
+            "--cache -2147483648x1" "--cache 1073741824x64" "--cache 4x2x" \
             "--check bogus" "--layers maybe" "--steps 0" "--steps 9007199254740993" \
             "--mutant no_such_mutant" "--mutant lock_nop --kcore /x.elf" \
             "--kcore /x.elf --mutant lock_nop" "--cpus" "--layers" "--scenario"; do

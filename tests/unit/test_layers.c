@@ -862,6 +862,101 @@ static void test_layers_tainted_call_inherits_pages(void **state)
     assert_int_equal(layers_fault_skipped(&f->m), 1);
 }
 
+/* KCore publishes VM slot vm FREE on cpu (hc_teardown): as cpu/ records
+ * the store, and the hook the machine calls after a KCore step. */
+static void kpub_free(struct fx *f, unsigned cpu, unsigned vm)
+{
+    struct cpu *c = &f->cpus[cpu];
+
+    wr(f, KC_PUB_VM_STATE(vm), VM_STATE_FREE);
+    memset(&c->acc[0], 0, sizeof c->acc[0]);
+    c->acc[0].va = c->acc[0].ipa = c->acc[0].pa = KC_PUB_VM_STATE(vm);
+    c->acc[0].size = 8;
+    c->acc[0].acc = MMU_ACC_WRITE;
+    c->acc[0].val = VM_STATE_FREE;
+    c->nacc = 1;
+    layers_after_kcore_step(&f->m, cpu);
+    c->nacc = 0;
+}
+
+/* Found in review: a TEARDOWN that returns late, after its slot was
+ * registered again, reset the new VM's ghost state (vCPUs, boot info) and
+ * the next VERIFY_VM was judged against an empty image. The ghost state
+ * belongs to an incarnation, ended when KCore publishes the slot FREE. */
+static void test_layers_late_teardown_keeps_new_vm_ghost(void **state)
+{
+    struct fx *f = *state;
+    const uint64_t t[4] = { 0, 0, 0, 0 }, z[4] = { 0, 0, 0, 0 };
+    const uint64_t sb[4] = { 0, PG_H >> 12, 1, 0x1234 };
+
+    f->cpus[0].mode = f->cpus[1].mode = CPU_HOST;
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_POWEROFF);
+    layers_on_hvc_issue(&f->m, 0, false, HC_TEARDOWN, t);
+    own(f, PG_V0, KC_OWNER_HOST, 0, 0);
+    own(f, PG_V1, KC_OWNER_HOST, 0, 0);
+    wr(f, KC_PUB_VM_VTTBR(0), 0);
+    kpub_free(f, 0, 0);
+    layers_on_hvc_issue(&f->m, 1, false, HC_REGISTER_VM, z);
+    wr(f, KC_PUB_VM_VTTBR(0), V_ROOT | ((uint64_t)KC_VMID_VM(0) << 48));
+    wr(f, V_L3 + 0, 0);
+    wr(f, V_L3 + 8, 0);
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_REGISTERED);
+    layers_on_hvc_return(&f->m, 1, false, 0, false);
+    layers_on_hvc_issue(&f->m, 1, false, HC_REGISTER_VCPU, z);
+    layers_on_hvc_return(&f->m, 1, false, HC_OK, false);
+    layers_on_hvc_issue(&f->m, 1, false, HC_SET_BOOT_INFO, sb);
+    own(f, PG_H, KC_OWNER_VM(0), 0, 0);
+    wr(f, V_L3 + 0, mmu_desc_page(PG_H, S2_ATTRS));
+    layers_on_hvc_return(&f->m, 1, false, HC_OK, false);
+    layers_on_hvc_return(&f->m, 0, false, HC_OK, false);       /* the teardown, at last */
+    /* Nothing else in flight. The hash given (0x1234) is not the image's:
+     * KCore refuses it and powers the VM off, as the spec says - which it
+     * can only say if it still knows the boot info (else: HC_ESTATE). */
+    layers_on_hvc_issue(&f->m, 1, false, HC_VERIFY_VM, z);
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_POWEROFF);
+    layers_on_hvc_return(&f->m, 1, false, HC_EHASH, false);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.spec_checks, 1);
+}
+
+/* Found in review: a REGISTER_VCPU of the new VM completing before its
+ * REGISTER_VM returns was forgotten by REGISTER_VM's return, and the
+ * host's second REGISTER_VCPU (refused: already registered) was failed. */
+static void test_layers_register_vm_return_keeps_vcpu(void **state)
+{
+    struct fx *f = *state;
+    const uint64_t z[4] = { 0, 0, 0, 0 }, rv[4] = { 1, 0, 0, 0 };
+
+    f->cpus[0].mode = f->cpus[1].mode = CPU_HOST;
+    layers_on_hvc_issue(&f->m, 0, false, HC_REGISTER_VM, z);
+    wr(f, KC_PUB_VM_VTTBR(1), POOL(20) | ((uint64_t)KC_VMID_VM(1) << 48));
+    wr(f, KC_PUB_VM_STATE(1), VM_STATE_REGISTERED);
+    layers_on_hvc_issue(&f->m, 1, false, HC_REGISTER_VCPU, rv);
+    layers_on_hvc_return(&f->m, 1, false, HC_OK, false);
+    layers_on_hvc_return(&f->m, 0, false, 1, false);              /* VM 1 */
+    layers_on_hvc_issue(&f->m, 0, false, HC_REGISTER_VCPU, rv);
+    layers_on_hvc_return(&f->m, 0, false, HC_EINVAL, false);      /* already registered */
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.spec_checks, 1);                     /* the second one */
+}
+
+/* Refusing a mapping the spec allows is legal (out of table memory, which
+ * the checker cannot see) but counted: a KCore that never maps shows. */
+static void test_layers_host_fault_refusal_of_allowed_counted(void **state)
+{
+    struct fx *f = *state;
+
+    take_fault(f, 0, false, PG_V1, ESR_DABT_TRANS(3));       /* shared */
+    host_inject(f, 0);
+    take_fault(f, 0, false, PG_H, ESR_DABT_TRANS(3));        /* the host's */
+    host_inject(f, 0);
+    take_fault(f, 0, false, PG_V0, ESR_DABT_TRANS(3));       /* not shared: must refuse */
+    host_inject(f, 0);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 3);
+    assert_int_equal(layers_fault_refused_allowed(&f->m), 2);
+}
+
 static void test_layers_host_fault_concurrent_skipped(void **state)
 {
     struct fx *f = *state;
@@ -943,6 +1038,24 @@ static void guest_exit(struct fx *f, unsigned cpu, uint64_t x0, uint64_t x1)
     c->eret_elr = KC_HOST_ENTRY;
     layers_on_s2_fault_return(&f->m, cpu, true, x0, x1);
     layers_on_hvc_return(&f->m, cpu, false, (int64_t)x0, false);
+}
+
+/* Found in review: a powered-off VM's fault on an IPA past the IPA space
+ * must exit POWEROFF (the state was not captured for such IPAs). */
+static void test_layers_guest_fault_high_ipa_poweroff(void **state)
+{
+    struct fx *f = *state;
+
+    register_vcpu0(f);
+    poweroff_vm0(f, 1);
+    f->cpus[0].mode = CPU_GUEST;
+    f->cpus[0].guest_vm = 0;
+    take_fault(f, 0, true, 1ull << 40, ESR_DABT_TRANS(0));
+    f->cpus[0].mode = CPU_HOST;
+    f->cpus[0].eret_elr = KC_HOST_ENTRY;
+    layers_on_s2_fault_return(&f->m, 0, true, RUN_EXIT_POWEROFF, 0);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.fault_checks, 1);
 }
 
 static void test_layers_guest_fault_exit_checked(void **state)
@@ -1048,6 +1161,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers_hvc_teardown_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_donate_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_tainted_call_inherits_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_late_teardown_keeps_new_vm_ghost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_host_fault_refusal_of_allowed_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_register_vm_return_keeps_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_donate_host_keeps_map_caught, setup, teardown),
         cmocka_unit_test(test_l2_spec_fault_host),
         cmocka_unit_test(test_l2_spec_fault_guest),
@@ -1061,6 +1177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers_host_fault_refused_loose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_host_fault_concurrent_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_guest_fault_exit_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_guest_fault_high_ipa_poweroff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_guest_fault_wrong_exit_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_guest_fault_reentry_elr_caught, setup, teardown),
     };
