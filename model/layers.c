@@ -548,6 +548,12 @@ struct layers_state {
      * slot FREE (a TEARDOWN's effect). A call returning after that point
      * with an older generation updates no ghost state. */
     uint64_t gen[KC_MAX_VMS];
+    /* A call issued in an older incarnation succeeded: KCore may have
+     * applied it to the new one (a SET_BOOT_INFO issued while the VM was
+     * being torn down, run after the slot was registered again) or to the
+     * old one; the ghost state is unknown until the next FREE, and calls
+     * that read it are not checked. */
+    bool ghost_unsure[KC_MAX_VMS];
     uint64_t skipped, fault_skipped;
     uint64_t fault_refused_allowed;   /* checked host faults refused though mappable */
     /* A vCPU that exited on a stage-2 fault re-enters at its faulting PC. */
@@ -879,6 +885,7 @@ unsigned layers_faults_in_flight(const struct machine *m)
 static void ghost_free(struct layers_state *ls, unsigned vm)
 {
     ls->gen[vm]++;
+    ls->ghost_unsure[vm] = false;
     ls->vcpus[vm] = 0;
     ls->image_pages[vm] = ls->image_hash[vm] = 0;
     memset(ls->resume[vm], 0, sizeof(ls->resume[vm]));   /* vCPUs start afresh */
@@ -895,15 +902,25 @@ void layers_after_kcore_step(struct machine *m, unsigned cpu)
     /* A TEARDOWN's linearization point for the ghost state: KCore
      * publishes the slot FREE (hyp/hypercall.c hc_teardown). */
     n = c->nacc < CPU_MAX_ACCESS ? c->nacc : CPU_MAX_ACCESS;
+    uint64_t seen = 0;                 /* a 64-bit store arrives as two halves */
     for (unsigned i = 0; i < n; i++) {
         const struct msys_access *a = &c->acc[i];
         if (a->acc != MMU_ACC_WRITE || a->pa < KC_PUB_VM_STATE(0) ||
             a->pa >= KC_PUB_VM_STATE(KC_MAX_VMS))
             continue;
         unsigned vm = (unsigned)((a->pa - KC_PUB_VM_STATE(0)) / 8);
-        if (rd(m, KC_PUB_VM_STATE(vm)) == VM_STATE_FREE)
+        if (!(seen & (1ull << vm)) && rd(m, KC_PUB_VM_STATE(vm)) == VM_STATE_FREE)
             ghost_free(m->layers, vm);
+        seen |= 1ull << vm;
     }
+}
+
+/* Is s a live call of the host on VM vm whose spec reads ghost state? */
+static bool ghost_reader(const struct l2_slot *s, uint64_t vm)
+{
+    return s->live && !s->is_fault && !s->call.guest && s->call.arg[0] == vm &&
+           (s->call.hc == HC_REGISTER_VCPU || s->call.hc == HC_SET_BOOT_INFO ||
+            s->call.hc == HC_VERIFY_VM || s->call.hc == HC_RUN_VCPU);
 }
 
 void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t hc,
@@ -924,6 +941,8 @@ void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t h
     capture(m, ls, s);
     s->gen = !guest && a[0] < KC_MAX_VMS ? ls->gen[a[0]] : 0;
     open_slot(ls, s);
+    if (!guest && a[0] < KC_MAX_VMS && ls->ghost_unsure[a[0]] && ghost_reader(s, a[0]))
+        s->tainted = true;             /* its ghost pre-state is unknown */
 }
 
 void layers_on_s2_fault(struct machine *m, unsigned cpu, bool guest)
@@ -1088,8 +1107,17 @@ static void ghost_update(struct layers_state *ls, const struct l2_slot *s, int64
     const struct l2_call *c = &s->call;
     uint64_t vm = c->arg[0];
 
-    if (c->guest || r < 0 || c->hc == HC_REGISTER_VM || vm >= KC_MAX_VMS || s->gen != ls->gen[vm])
+    if (c->guest || r < 0 || c->hc == HC_REGISTER_VM || vm >= KC_MAX_VMS)
         return;
+    if (s->gen != ls->gen[vm]) {
+        if (c->hc == HC_REGISTER_VCPU || c->hc == HC_SET_BOOT_INFO) {
+            ls->ghost_unsure[vm] = true;
+            for (unsigned i = 0; i < ls->nslots; i++)
+                if (ghost_reader(&ls->slot[i], vm))
+                    ls->slot[i].tainted = true;
+        }
+        return;
+    }
     switch (c->hc) {
     case HC_TEARDOWN:           /* seen as no FREE publication: hand-built states */
         ghost_free(ls, (unsigned)vm);

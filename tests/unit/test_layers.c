@@ -919,6 +919,49 @@ static void test_layers_late_teardown_keeps_new_vm_ghost(void **state)
     assert_int_equal(f->m.st.spec_checks, 1);
 }
 
+/* Found by a PCT campaign (seed 5151): a SET_BOOT_INFO issued while VM 0
+ * was powered off runs after the slot is torn down and registered again,
+ * and succeeds - for the new VM. Its ghost effect cannot be placed (old or
+ * new incarnation), so VM 0's ghost state is unknown until the next FREE:
+ * the VERIFY_VM that follows is not checked (it was failed before). */
+static void test_layers_call_spanning_incarnations_unsure(void **state)
+{
+    struct fx *f = *state;
+    const uint64_t t[4] = { 0, 0, 0, 0 }, z[4] = { 0, 0, 0, 0 };
+    const uint64_t sb[4] = { 0, PG_H >> 12, 1, 0x1234 };
+
+    f->cpus[0].mode = f->cpus[1].mode = CPU_HOST;
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_POWEROFF);
+    layers_on_hvc_issue(&f->m, 1, false, HC_SET_BOOT_INFO, sb);   /* old VM 0: bound to fail? */
+    layers_on_hvc_issue(&f->m, 0, false, HC_TEARDOWN, t);
+    own(f, PG_V0, KC_OWNER_HOST, 0, 0);
+    own(f, PG_V1, KC_OWNER_HOST, 0, 0);
+    wr(f, V_L3 + 0, 0);
+    wr(f, V_L3 + 8, 0);
+    kpub_free(f, 0, 0);
+    layers_on_hvc_return(&f->m, 0, false, HC_OK, false);
+    layers_on_hvc_issue(&f->m, 0, false, HC_REGISTER_VM, z);
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_REGISTERED);
+    layers_on_hvc_return(&f->m, 0, false, 0, false);
+    own(f, PG_H, KC_OWNER_VM(0), 0, 0);                          /* ... it runs now */
+    wr(f, V_L3 + 0, mmu_desc_page(PG_H, S2_ATTRS));
+    layers_on_hvc_return(&f->m, 1, false, HC_OK, false);
+    layers_on_hvc_issue(&f->m, 1, false, HC_VERIFY_VM, z);
+    wr(f, KC_PUB_VM_STATE(0), VM_STATE_POWEROFF);
+    layers_on_hvc_return(&f->m, 1, false, HC_EHASH, false);
+    assert_int_equal(f->m.nviol, 0);
+    assert_int_equal(f->m.st.spec_checks, 0);
+    /* A new incarnation knows its ghost state again. */
+    layers_on_hvc_issue(&f->m, 0, false, HC_TEARDOWN, t);
+    own(f, PG_H, KC_OWNER_HOST, 0, 0);
+    wr(f, V_L3 + 0, 0);
+    kpub_free(f, 0, 0);
+    layers_on_hvc_return(&f->m, 0, false, HC_OK, false);
+    layers_on_hvc_issue(&f->m, 1, false, HC_VERIFY_VM, z);
+    layers_on_hvc_return(&f->m, 1, false, HC_OK, false);         /* a FREE VM: wrong */
+    assert_int_equal(f->m.nviol, 1);
+}
+
 /* Found in review: a REGISTER_VCPU of the new VM completing before its
  * REGISTER_VM returns was forgotten by REGISTER_VM's return, and the
  * host's second REGISTER_VCPU (refused: already registered) was failed. */
@@ -1164,6 +1207,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers_late_teardown_keeps_new_vm_ghost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_host_fault_refusal_of_allowed_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_register_vm_return_keeps_vcpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_call_spanning_incarnations_unsure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_hvc_donate_host_keeps_map_caught, setup, teardown),
         cmocka_unit_test(test_l2_spec_fault_host),
         cmocka_unit_test(test_l2_spec_fault_guest),
