@@ -38,8 +38,10 @@
  * A footprint is captured at issue, so a call tainted by another may touch
  * pages its footprint misses: a GRANT of a gfn that a concurrent DONATE
  * maps counts the donated page; a TEARDOWN reclaims a page a concurrent
- * DONATE gives its VM. Such a page is in the tainting call's footprint, so
- * a tainted call inherits the tainting call's written pages (taint()), and
+ * DONATE gives its VM; a REGISTER_VM takes a slot a concurrent TEARDOWN
+ * frees. Such an item is in the tainting call's footprint, so a tainted
+ * GRANT, REVOKE or TEARDOWN inherits the tainting call's written pages, a
+ * tainted REGISTER_VM its written VM slots (taint()), and
  * the calls its larger write set now reaches are tainted in turn, until
  * nothing changes (open_slot()). A campaign on the correct KCore found the
  * GRANT case (a host fault on the page, checked against the pre-grant
@@ -621,17 +623,29 @@ static void add_w(struct l2_slot *s, uint64_t k)
  * footprint, so x inherits y's written pages (and is looked at again). */
 static void taint(struct l2_slot *x, const struct l2_slot *y)
 {
+    bool pages = x->call.hc == HC_GRANT || x->call.hc == HC_REVOKE || x->call.hc == HC_TEARDOWN;
+    bool slots = x->call.hc == HC_REGISTER_VM;
+
     x->tainted = true;
     if (x->is_fault || y->is_fault)
         return;                        /* a fault changes no abstract item */
-    for (unsigned i = 0; i < y->nw; i++)
-        if (KEY_KIND(y->wkey[i]) == K_PAGE) {
-            bool have = false;
-            for (unsigned j = 0; j < x->nw && !have; j++)
-                have = x->wkey[j] == y->wkey[i];
-            if (!have)
-                add_w(x, y->wkey[i]);
-        }
+    /* Only these find what they change in the state (the others' items
+     * come from their arguments): GRANT, REVOKE and TEARDOWN their pages,
+     * REGISTER_VM its slot (one y frees meanwhile). */
+    for (unsigned i = 0; i < y->nw && (pages || slots); i++) {
+        uint64_t k = y->wkey[i];
+        bool have = false;
+        if (pages && KEY_KIND(k) == K_PAGE)
+            ;
+        else if (slots && (KEY_KIND(k) == K_VMSTATE || KEY_KIND(k) == K_VMALL))
+            k = KEY(K_VMALL, KEY_VM(k), 0);
+        else
+            continue;
+        for (unsigned j = 0; j < x->nw && !have; j++)
+            have = x->wkey[j] == k;
+        if (!have)
+            add_w(x, k);
+    }
 }
 
 /* The first page at or after *pfn that the ownership array (coherent view)
