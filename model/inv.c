@@ -1556,8 +1556,10 @@ static void inc_step(struct machine *m, unsigned cpu, enum event_kind ev, struct
         inc_tlb_sync(m, r, cpu, false, ~0ull);
 }
 
-/* Build the incremental state from the machine as it is now. */
-static void inc_rebuild(struct machine *m, struct inv_report *r)
+/* Build the incremental state from the machine as it is now; judge: also
+ * report hand-backs since the last look (recovery after running out of
+ * memory; not at init, where nothing is judged). */
+static void inc_rebuild(struct machine *m, struct inv_report *r, bool judge)
 {
     struct inv_state *st = m->inv;
 
@@ -1579,7 +1581,7 @@ static void inc_rebuild(struct machine *m, struct inv_report *r)
     }
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         inc_tlb_sync(m, r, c, true, ~0ull);
-    own_scan(m, r, st->own_inc, false);
+    own_scan(m, r, st->own_inc, judge && st->booted);   /* a hand-back seen late */
     st->degraded = false;
 }
 
@@ -1624,7 +1626,7 @@ int inv_init(struct machine *m)
         !st->own_full)
         goto fail;
     inv_report_init(&junk, -1);       /* the initial state is not judged */
-    inc_rebuild(m, &junk);
+    inc_rebuild(m, &junk, false);
     if (st->degraded)
         goto fail;
     snap_take(m);
@@ -1696,7 +1698,7 @@ void inv_after_step(struct machine *m, unsigned cpu, enum event_kind ev)
         nchecks = full_checks(m, &r);
     } else {
         if (st->degraded) {
-            inc_rebuild(m, &r);
+            inc_rebuild(m, &r, true);
             inc_recheck_all(m, &r);
         } else {
             inc_step(m, cpu, ev, &r);
