@@ -276,6 +276,15 @@ int cache_read_coherent(const struct cache *c, uint64_t pa, unsigned size,
     return MEM_OK;
 }
 
+uint64_t cache_coherent_word(const struct cache *c, uint64_t pa)
+{
+    uint64_t v = 0;
+
+    if (cache_read_coherent(c, pa & ~7ull, 8, &v, NULL) != MEM_OK)
+        return 0;
+    return v;
+}
+
 int cache_read_words_coherent(const struct cache *c, uint64_t pa, uint64_t *val,
                               label_t *label, unsigned n)
 {

@@ -77,6 +77,10 @@ int cache_write(struct cache *c, uint64_t pa, unsigned size, bool cacheable,
 int cache_read_coherent(const struct cache *c, uint64_t pa, unsigned size,
                         uint64_t *val, label_t *label);
 
+/* The aligned 8-byte word holding pa in the coherent view; 0 outside
+ * memory. Changes nothing. */
+uint64_t cache_coherent_word(const struct cache *c, uint64_t pa);
+
 /* n aligned words of the coherent view from pa (8-aligned): memory overlaid
  * with the valid lines, one line lookup per line instead of per word.
  * label may be NULL. Changes nothing. */

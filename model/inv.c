@@ -345,12 +345,7 @@ static const char *owner_name(unsigned o, char *buf, size_t len)
 /* One 8-byte word of the coherent view; 0 outside memory. */
 static uint64_t rd(const struct machine *m, uint64_t pa)
 {
-    uint64_t v = 0;
-    label_t l;
-
-    if (cache_read_coherent(&m->ms.cache, pa & ~7ull, 8, &v, &l) != MEM_OK)
-        return 0;
-    return v;
+    return cache_coherent_word(&m->ms.cache, pa);
 }
 
 /* A whole page of the coherent view. Zeros outside memory. */

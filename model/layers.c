@@ -90,12 +90,7 @@
 
 static uint64_t rd(const struct machine *m, uint64_t pa)
 {
-    uint64_t v = 0;
-    label_t l;
-
-    if (cache_read_coherent(&m->ms.cache, pa & ~7ull, 8, &v, &l) != MEM_OK)
-        return 0;
-    return v;
+    return cache_coherent_word(&m->ms.cache, pa);
 }
 
 static int coh_read_desc(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)

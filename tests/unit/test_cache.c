@@ -498,6 +498,10 @@ static void test_cache_read_words_coherent_matches_words(void **state)
     assert_int_equal(lab[(0x8108 - 0x8038) / 8], LABEL_HOST);
     assert_int_equal(cache_read_words_coherent(&f->c, 0x8000, v, NULL, 2), MEM_OK);
     assert_int_equal(v[1], 0x8008);
+    assert_int_equal(cache_coherent_word(&f->c, 0x8048), 7);            /* the line */
+    assert_int_equal(cache_coherent_word(&f->c, 0x804c), 7);            /* its word */
+    assert_int_equal(cache_coherent_word(&f->c, 0x8008), 0x8008);       /* memory */
+    assert_int_equal(cache_coherent_word(&f->c, MiB), 0);               /* outside */
     assert_int_equal(cache_read_words_coherent(&f->c, 0x8004, v, NULL, 2), MEM_EINVAL);
     assert_int_equal(cache_read_words_coherent(&f->c, MiB - 8, v, NULL, 2), MEM_EABORT);
     assert_int_equal(cache_hash(&f->c), h);
