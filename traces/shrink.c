@@ -207,19 +207,16 @@ out:
     snprintf(out->cfg.kcore_path, sizeof(out->cfg.kcore_path), "%s", t->cfg.kcore_path);
     st->choices_after = out->nchoice;
     st->steps_after = out->steps;
-    st->tests = s.tests;
-    st->seconds = now_s() - t0;
-    free(cur);
-    free(cand);
-    free(bounds);
-    free(nb);
-    return 0;
+    rc = 0;
+    goto done;
 fail:
+    rc = -1;
+done:
     st->tests = s.tests;
     st->seconds = now_s() - t0;
     free(cur);
     free(cand);
     free(bounds);
     free(nb);
-    return -1;
+    return rc;
 }
