@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 #define PSTATE_EL2H 0x3c9ull   /* EL2h, DAIF masked */
 #define PSTATE_EL1H 0x3c5ull

@@ -45,7 +45,7 @@ enum trap_kind {
     TRAP_DATA_ABORT,    /* KCore's own access faulted (translation, permission, external) */
     TRAP_UNDEF,         /* undefined / unsupported instruction or system register */
     TRAP_PANIC,         /* BRK: KCore panicked, x0 = reason */
-    TRAP_EXCLUSIVE,     /* load/store exclusive (not supported, see hyp/README.md) */
+    TRAP_EXCLUSIVE,     /* load/store exclusive (not supported, see hyp/kcore/README.md) */
     TRAP_WFX,           /* WFI: would sleep forever (no interrupts modelled) */
     TRAP_PC,            /* PC left KCore's text */
     TRAP_UNICORN,       /* Unicorn refused (unmapped access, ...) */

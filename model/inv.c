@@ -5,7 +5,7 @@
  * What the checker trusts: the machine's hardware state only - memory
  * through the coherent view (cache_read_coherent: what a cacheable walk
  * sees), the TLBs, and of KCore's data only the ownership array and the
- * published page (hyp/abi.h), which name every stage-2 root. Tables are
+ * published page (hyp/kcore/abi.h), which name every stage-2 root. Tables are
  * walked with the mmu/ visitor (full mode) or followed descriptor by
  * descriptor (incremental mode); KCore's own bookkeeping of its tables is
  * never read.
@@ -363,7 +363,7 @@ static uint64_t owner_entry_raw(const struct machine *m, uint64_t pfn)
 }
 
 /* The owner the invariants hold KCore to. KCore's own region [0, KC_END)
- * (code, data, stacks, page-table pool, ownership array: hyp/abi.h) is
+ * (code, data, stacks, page-table pool, ownership array: hyp/kcore/abi.h) is
  * KCore's whatever the ownership array says: the array is KCore's say-so,
  * and a KCore that records one of its own pages as someone else's must not
  * thereby make mapping it legal. Elsewhere the array is the truth. */
@@ -1600,7 +1600,7 @@ int inv_init(struct machine *m)
     if (!st)
         return -1;
     m->inv = st;
-    /* VTCR_EL2: T0SZ=25, SL0=1, PS=2 (hyp/abi.h). */
+    /* VTCR_EL2: T0SZ=25, SL0=1, PS=2 (hyp/kcore/abi.h). */
     if (mmu_s2_geom(25u | (1u << 6) | (2u << 16), &st->geom) != 0)
         goto fail;
     st->agree = env && env[0] && strcmp(env, "0") != 0;

@@ -70,7 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* VTCR_EL2 of every stage 2 KCore builds (hyp/abi.h: T0SZ = 25, SL0 = 1,
+/* VTCR_EL2 of every stage 2 KCore builds (hyp/kcore/abi.h: T0SZ = 25, SL0 = 1,
  * 4 KiB granule, PS = 2, inner/outer write-back walks, RES1 bit 31). */
 #define L2_VTCR      0x80023559ull
 #define L2_IPA_PAGES (1ull << (KC_IPA_BITS - MEM_PAGE_SHIFT))
@@ -475,7 +475,7 @@ bool l2_result_legal(const struct l2_verdict *v, int64_t r)
 
 /* ---- L2: the stage-2 fault handlers' specification -------------------------- */
 
-/* May the host's stage 2 map page p (hyp/hypercall.c host_s2_fault)? Its
+/* May the host's stage 2 map page p (hyp/kcore/hypercall.c host_s2_fault)? Its
  * own pages outside KCore's region, and pages a VM shares with it. */
 static bool host_may_map(const struct l2_page *p)
 {
@@ -909,7 +909,7 @@ void layers_after_kcore_step(struct machine *m, unsigned cpu)
         return;
     m->st.refinement_checks += layers_check_refinement(m, cpu);
     /* A TEARDOWN's linearization point for the ghost state: KCore
-     * publishes the slot FREE (hyp/hypercall.c hc_teardown). */
+     * publishes the slot FREE (hyp/kcore/hypercall.c hc_teardown). */
     n = c->nacc < CPU_MAX_ACCESS ? c->nacc : CPU_MAX_ACCESS;
     uint64_t seen = 0;                 /* a 64-bit store arrives as two halves */
     for (unsigned i = 0; i < n; i++) {

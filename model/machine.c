@@ -84,7 +84,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     /* ELF loading: each segment at its physical address; memory is fresh,
-     * so the bytes from filesz to memsz (.bss) read as zero (hyp/README.md). */
+     * so the bytes from filesz to memsz (.bss) read as zero (hyp/kcore/README.md). */
     for (unsigned i = 0; i < m->img.nseg; i++) {
         const struct kseg *s = &m->img.seg[i];
         if (s->pa + s->memsz > KC_END ||

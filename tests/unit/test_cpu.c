@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 struct fx {
     struct msys ms;

@@ -563,7 +563,7 @@ static struct l2_fault host_fault(uint64_t ipa, uint64_t esr)
 }
 
 /* The host's handler decides by owner, count, KCore's region, memory and
- * fault kind (hyp/hypercall.c host_s2_fault). */
+ * fault kind (hyp/kcore/hypercall.c host_s2_fault). */
 static void test_l2_spec_fault_host(void **state)
 {
     struct l2_state pre, post;
