@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cpu/image.h"
-#include "cpu/msys.h"
+#include "model/hw/msys.h"
 
 enum sysreg {
     SR_SCTLR_EL2, SR_HCR_EL2, SR_TTBR0_EL2, SR_TCR_EL2, SR_VTTBR_EL2,

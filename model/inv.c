@@ -314,7 +314,7 @@ static label_t owner_label(unsigned o)
 {
     switch (o) {
     case KC_OWNER_HOST: return LABEL_HOST;
-    case KC_OWNER_KCORE: return LABEL_KCORE;
+    case KC_OWNER_KCORE: return LABEL_HYP;
     case KC_OWNER_NONE: return LABEL_NONE;
     default: return (label_t)o;           /* KC_OWNER_VM(n) == LABEL_VM(n) */
     }
@@ -385,7 +385,7 @@ static void check_kcore_record(const struct machine *m, struct inv_report *r, ui
         return;
     o = KC_OWN_OWNER(owner_entry_raw(m, pfn));
     if (o != KC_OWNER_KCORE)
-        rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_KCORE, owner_label(o),
+        rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_HYP, owner_label(o),
                 "the ownership array records KCore's page %#llx as owned by %s",
                 (unsigned long long)(pfn << MEM_PAGE_SHIFT), owner_name(o, on, sizeof on));
 }
@@ -532,7 +532,7 @@ static void check_leaf(const struct machine *m, struct inv_report *r, uint32_t m
         unsigned o = KC_OWN_OWNER(e);
         if (o == KC_OWNER_KCORE) {
             if (!(done & INV_BIT(1)))
-                rep_add(r, CPU_DEFAULT, 1, pa, who_label(who), LABEL_KCORE,
+                rep_add(r, CPU_DEFAULT, 1, pa, who_label(who), LABEL_HYP,
                         "%s stage 2 maps KCore's page: IPA %#llx -> PA %#llx (descriptor at %#llx)",
                         who_name(who, wn, sizeof wn), (unsigned long long)pipa,
                         (unsigned long long)pa, (unsigned long long)desc_pa);
@@ -613,7 +613,7 @@ static void check_tlb_entry(const struct machine *m, struct inv_report *r, uint3
         unsigned o = KC_OWN_OWNER(oe);
         if (o == KC_OWNER_KCORE) {
             if (!(done & INV_BIT(1)))
-                rep_add(r, (int)cpu, 1, pa, who_label(who), LABEL_KCORE,
+                rep_add(r, (int)cpu, 1, pa, who_label(who), LABEL_HYP,
                         "TLB entry %u (%s, VMID %d = %s, in %#llx) of CPU %u maps KCore's page %#llx",
                         idx, kind, who, who_name(who, wn, sizeof wn),
                         (unsigned long long)e->in_base, cpu, (unsigned long long)pa);
@@ -639,7 +639,7 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
     char wn[16], on[16];
 
     if (!in_pool(pa))
-        rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_KCORE,
+        rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_HYP,
                 "%s level-%d stage-2 table page %#llx lies outside the pool [%#llx, %#llx)",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)pa,
                 (unsigned long long)KC_POOL_BASE, (unsigned long long)(KC_POOL_BASE + KC_POOL_SIZE));
@@ -659,7 +659,7 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
 static void report_dup_table(struct inv_report *r, uint64_t pa, int who, int level)
 {
     char wn[16];
-    rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_KCORE,
+    rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_HYP,
             "table page %#llx is referenced more than once (again as a level-%d table of %s)",
             (unsigned long long)pa, level, who_name(who, wn, sizeof wn));
 }
@@ -677,7 +677,7 @@ static void check_transition(const struct machine *m, struct inv_report *r, int 
     if (kn == DK_INVALID)
         return;
     if (ko != DK_INVALID && (ko != kn || mmu_desc_oa(old) != mmu_desc_oa(new)))
-        rep_add(r, CPU_DEFAULT, 6, desc_pa & PAGE_MASK, who_label(who), LABEL_KCORE,
+        rep_add(r, CPU_DEFAULT, 6, desc_pa & PAGE_MASK, who_label(who), LABEL_HYP,
                 "break-before-make: %s level-%d descriptor at %#llx changed from valid %#llx to "
                 "valid %#llx without an invalid descriptor in between",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)desc_pa,
@@ -688,7 +688,7 @@ static void check_transition(const struct machine *m, struct inv_report *r, int 
         for (unsigned i = 0; i < DESCS_PER_PAGE; i++) {
             uint64_t d = w[i];
             if (dk_decode(d, level + 1) != DK_INVALID) {
-                rep_add(r, CPU_DEFAULT, 6, child, who_label(who), LABEL_KCORE,
+                rep_add(r, CPU_DEFAULT, 6, child, who_label(who), LABEL_HYP,
                         "%s table page %#llx linked at %#llx (level %d) while not empty: "
                         "entry %u is %#llx", who_name(who, wn, sizeof wn),
                         (unsigned long long)child, (unsigned long long)desc_pa, level + 1, i,

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cpu/cpu.h"
-#include "cpu/msys.h"
+#include "model/hw/msys.h"
 #include "hyp/kcore/abi.h"
 #include "model/scenario.h"
 
