@@ -35,6 +35,8 @@ static int run(enum check_mode check, bool layers, uint64_t steps, unsigned cpus
     double t0;
 
     machine_config_default(&cfg);
+    if (getenv("HYPSIM_KCORE") && *getenv("HYPSIM_KCORE"))   /* the model reads no environment */
+        snprintf(cfg.kcore_path, sizeof(cfg.kcore_path), "%s", getenv("HYPSIM_KCORE"));
     cfg.ncpus = cpus;
     cfg.steps = steps;
     cfg.check = check;
@@ -85,11 +87,11 @@ int main(int argc, char **argv)
     double t_inc[REPS], t_lay[REPS], t_off[REPS], t_bare[REPS], inc_s, lay_s, off_s, bare;
 
     if (argc > 3 || (argc > 1 && !(steps = count_arg(argv[1], 1ull << 40))) ||
-        (argc > 2 && !(cpus = count_arg(argv[2], KC_MAX_CPUS)))) {
+        (argc > 2 && !(cpus = count_arg(argv[2], HV_MAX_CPUS)))) {
         bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         fprintf(help ? stdout : stderr,
                 "usage: bench_run [STEPS [CPUS]]  (default 300000 steps, 4 CPUs, at most %u)\n",
-                KC_MAX_CPUS);
+                HV_MAX_CPUS);
         return help ? 0 : 2;
     }
     /* The configurations are interleaved REPS times and each is reported

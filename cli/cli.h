@@ -62,6 +62,9 @@ int cli_mutant_kcore(const char *name, char *path, size_t len);
 /* ---- cli/main.c */
 /* Seconds on the monotonic clock. */
 double cli_now_s(void);
+/* machine_config_default, then the environment: $HYPSIM_KCORE names the
+ * KCore ELF (the model itself reads no environment). */
+void cli_config_default(struct machine_config *cfg);
 /* The human summary, and the --json summary ("trace" = the trace file
  * written or replayed, NULL for none). */
 void cli_print_summary(const struct machine *m, double elapsed_s);

@@ -193,7 +193,7 @@ struct ex_hook {
     bool pick_next;                 /* the next call is the CPU pick */
     unsigned last_cpu;
     uint64_t contended;             /* contended points seen */
-    bool booted;                    /* KCore published KC_PUB_BOOTED */
+    bool booted;                    /* the hypervisor published its boot flag */
     unsigned next_dep, taken;
 };
 
@@ -214,7 +214,7 @@ static uint32_t ex_choose(void *arg, uint32_t n)
         return rng_below(&h->rng, n);               /* actor or hardware choice */
     h->pick_next = false;
     {
-        unsigned live[KC_MAX_CPUS], nlive = 0, base = 0, pick;
+        unsigned live[HV_MAX_CPUS], nlive = 0, base = 0, pick;
         bool kcore = false;
         for (unsigned i = 0; i < m->cfg.ncpus; i++)
             if (m->cpu[i].mode != CPU_HALTED && m->cpu[i].mode != CPU_WFE) {
@@ -230,10 +230,9 @@ static uint32_t ex_choose(void *arg, uint32_t n)
             }
         pick = base;
         if (!h->booted) {
-            uint64_t v = 0;
-            label_t l;
-            cache_read_coherent(&m->ms.cache, KC_PUB_BOOTED, 8, &v, &l);
-            h->booted = v == 1;
+            struct hv_mem mm;
+            machine_view(m, &mm);
+            h->booted = m->hv->booted(&mm);
         }
         if (nlive >= 2 && kcore && h->booted) {
             if (h->next_dep < h->sched.ndep && h->sched.at[h->next_dep] == h->contended) {
@@ -770,7 +769,7 @@ static int parse_sched(const char *v, struct ex_opts *o)
 static int parse_explore(int argc, char **argv, struct ex_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    machine_config_default(&o->cfg);
+    cli_config_default(&o->cfg);
     o->jobs = 1;
     o->shard_k = o->shard_n = 1;
     o->ex_depth = 64;

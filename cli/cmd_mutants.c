@@ -49,7 +49,7 @@ int cli_mutant_kcore(const char *name, char *path, size_t len)
         fprintf(stderr, "hypsim: --mutant: unknown mutant '%s' (see 'hypsim mutants')\n", name);
         return EXIT_USAGE;
     }
-    machine_config_default(&d);
+    cli_config_default(&d);
     slash = strrchr(d.kcore_path, '/');
     dirlen = slash ? (int)(slash - d.kcore_path) : 0;
     if (snprintf(path, len, "%.*s%skcore-%s.elf", dirlen, d.kcore_path, slash ? "/" : "", name) >= (int)len) {

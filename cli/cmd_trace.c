@@ -54,7 +54,7 @@ static int pick_kcore(const struct trace *t, const char *file, const char *kcore
     char err[512];
     int rc;
 
-    machine_config_default(&d);
+    cli_config_default(&d);
     snprintf(path, pathlen, "%s", kcore_opt ? kcore_opt : d.kcore_path);
     rc = trace_check_kcore(t, path, err, sizeof(err));
     if (rc < 0) {
@@ -187,14 +187,14 @@ static const char *cache_name(enum cache_outcome o)
     return o == CACHE_HIT ? "hit" : o == CACHE_MISS ? "miss" : "bypass";
 }
 
-static const char *event_name(enum event_kind k)
+static const char *event_name(enum step_kind k)
 {
     switch (k) {
-    case EV_CPU: return "cpu";
-    case EV_TLB_FILL: return "tlb_fill";
-    case EV_TLB_EVICT: return "tlb_evict";
-    case EV_CACHE_EVICT: return "cache_evict";
-    case EV_TLBI_COMPLETE: return "tlbi_complete";
+    case STEP_CPU: return "cpu";
+    case STEP_TLB_FILL: return "tlb_fill";
+    case STEP_TLB_EVICT: return "tlb_evict";
+    case STEP_CACHE_EVICT: return "cache_evict";
+    case STEP_TLBI_COMPLETE: return "tlbi_complete";
     default: return "?";
     }
 }
@@ -207,7 +207,7 @@ static void hex(cJSON *o, const char *k, uint64_t v)
 }
 
 /* One line per step: text, or a JSON object (JSON Lines). */
-static void log_step(void *arg, const struct machine *m, unsigned cpu, enum event_kind k)
+static void log_step(void *arg, const struct machine *m, unsigned cpu, enum step_kind k)
 {
     struct logger *lg = arg;
     const struct cpu_snap *s = &lg->snap[cpu];
@@ -222,7 +222,7 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
         snap_all(lg, m);
         return;
     }
-    const char *who = k == EV_CPU ? mode_principal(s->mode, s->guest_vm, pb, sizeof(pb)) : "hardware";
+    const char *who = k == STEP_CPU ? mode_principal(s->mode, s->guest_vm, pb, sizeof(pb)) : "hardware";
     if (lg->json) {
         j = cJSON_CreateObject();
         if (!j) {
@@ -236,7 +236,7 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
     } else {
         OUT("%8" PRIu64 "  cpu %-2u %-8s ", step, cpu, who);
     }
-    if (k != EV_CPU) {
+    if (k != STEP_CPU) {
         if (lg->json) {
             cJSON_AddNumberToObject(j, "tlb_entries", m->ms.tlb.cpu[cpu].used);
             cJSON_AddNumberToObject(j, "cache_lines", m->ms.cache.valid_lines);
@@ -276,13 +276,13 @@ static void log_step(void *arg, const struct machine *m, unsigned cpu, enum even
                 cJSON_AddStringToObject(e, "tlb", a->tlb_hit ? "hit" : "miss");
                 cJSON_AddStringToObject(e, "cache", cache_name(a->cache));
                 hex(e, "value", a->val);
-                cJSON_AddStringToObject(e, "label", mem_label_name(a->label, lb, sizeof(lb)));
+                cJSON_AddStringToObject(e, "label", hv_label_name(m->hv, a->label, lb, sizeof(lb)));
                 cJSON_AddItemToArray(acc, e);
             } else if (!lg->json) {
                 OUT(" | %s%u va 0x%" PRIx64 " -> ipa 0x%" PRIx64 " -> pa 0x%" PRIx64
                     " tlb %s cache %s = 0x%" PRIx64 " [%s]", op[0] == 'w' ? "W" : "R", a->size,
                     a->va, a->ipa, a->pa, a->tlb_hit ? "hit" : "miss", cache_name(a->cache), a->val,
-                    mem_label_name(a->label, lb, sizeof(lb)));
+                    hv_label_name(m->hv, a->label, lb, sizeof(lb)));
             }
         }
         if (c->mode == CPU_HOST || c->mode == CPU_GUEST) {

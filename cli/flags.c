@@ -94,13 +94,13 @@ bool cli_machine_flag(const char *cmd, const char *a, const char *v, struct mach
     int rc = 0;
 
     if (!strcmp(a, "--cpus")) {
-        if (!(rc = cli_parse_u64(cmd, a, v, 1, KC_MAX_CPUS, &x)))
+        if (!(rc = cli_parse_u64(cmd, a, v, 1, HV_MAX_CPUS, &x)))
             cfg->ncpus = (unsigned)x;
     } else if (!strcmp(a, "--vms")) {
-        if (!(rc = cli_parse_u64(cmd, a, v, 0, KC_MAX_VMS, &x)))
+        if (!(rc = cli_parse_u64(cmd, a, v, 0, hv_default()->layout.max_vms, &x)))
             cfg->nvms = (unsigned)x;
     } else if (!strcmp(a, "--mem")) {
-        if (!(rc = cli_parse_u64(cmd, a, v, KC_MIN_MEM >> 20, 4096, &x)))
+        if (!(rc = cli_parse_u64(cmd, a, v, hv_default()->layout.min_mem >> 20, 4096, &x)))
             cfg->mem_mib = x;
     } else if (!strcmp(a, "--tlb")) {
         if (!(rc = cli_parse_u64(cmd, a, v, 1, 65536, &x)))
@@ -137,4 +137,13 @@ bool cli_machine_flag(const char *cmd, const char *a, const char *v, struct mach
     }
     *rcp = rc;
     return true;
+}
+
+void cli_config_default(struct machine_config *cfg)
+{
+    const char *k = getenv("HYPSIM_KCORE");
+
+    machine_config_default(cfg);
+    if (k && *k)
+        snprintf(cfg->kcore_path, sizeof(cfg->kcore_path), "%s", k);
 }

@@ -15,7 +15,6 @@
 
 #include "cli/cli.h"
 #include "model/hcname.h"
-#include "model/layers.h"
 #include "model/machine.h"
 #include "traces/trace.h"
 
@@ -92,7 +91,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 {
     struct cli_kcore_flags k = { 0 };
 
-    machine_config_default(&o->cfg);
+    cli_config_default(&o->cfg);
     o->json = o->quiet = false;
     o->record = NULL;
     o->hash_every = 0;
@@ -159,9 +158,9 @@ void cli_print_summary(const struct machine *m, double el)
     printf("  layers %s: refinement checks %llu, spec checks %llu (%llu skipped: concurrent), "
            "fault checks %llu (%llu skipped; %llu refused though mappable)\n",
            m->cfg.layers ? "on" : "off", (unsigned long long)s->refinement_checks,
-           (unsigned long long)s->spec_checks, (unsigned long long)layers_spec_skipped(m),
-           (unsigned long long)s->fault_checks, (unsigned long long)layers_fault_skipped(m),
-           (unsigned long long)layers_fault_refused_allowed(m));
+           (unsigned long long)s->spec_checks, (unsigned long long)s->spec_skipped,
+           (unsigned long long)s->fault_checks, (unsigned long long)s->fault_skipped,
+           (unsigned long long)s->fault_refused_allowed);
     printf("  hypercalls ok/failed:");
     for (unsigned hc = 0; hc < 32; hc++)
         if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
@@ -172,8 +171,8 @@ void cli_print_summary(const struct machine *m, double el)
            (unsigned long long)s->guest_s2_faults, (unsigned long long)s->actor_reads,
            (unsigned long long)s->actor_writes);
     printf("  hardware events: TLB fills %llu, TLB evictions %llu, cache evictions %llu, TLBI completions %llu\n",
-           (unsigned long long)s->events[EV_TLB_FILL], (unsigned long long)s->events[EV_TLB_EVICT],
-           (unsigned long long)s->events[EV_CACHE_EVICT], (unsigned long long)s->events[EV_TLBI_COMPLETE]);
+           (unsigned long long)s->events[STEP_TLB_FILL], (unsigned long long)s->events[STEP_TLB_EVICT],
+           (unsigned long long)s->events[STEP_CACHE_EVICT], (unsigned long long)s->events[STEP_TLBI_COMPLETE]);
     for (unsigned i = 0; i < m->nviol; i++) {
         const struct violation *v = &m->viol[i];
         char a[16], b[16];
@@ -181,7 +180,7 @@ void cli_print_summary(const struct machine *m, double el)
                v->cpu, v->invariant, v->detail);
         if (v->page != ~0ull)
             printf("  page 0x%llx, by %s, of %s\n", (unsigned long long)v->page,
-                   mem_label_name(v->who, a, sizeof(a)), mem_label_name(v->whose, b, sizeof(b)));
+                   hv_label_name(m->hv, v->who, a, sizeof(a)), hv_label_name(m->hv, v->whose, b, sizeof(b)));
         if (v->insn[0])
             printf("  last KCore instruction: %s\n", v->insn);
     }
@@ -201,9 +200,9 @@ void cli_print_json(const struct machine *m, double el, const char *trace)
     cJSON_AddNumberToObject(o, "refinement_checks", (double)s->refinement_checks);
     cJSON_AddNumberToObject(o, "spec_checks", (double)s->spec_checks);
     cJSON_AddNumberToObject(o, "fault_checks", (double)s->fault_checks);
-    cJSON_AddNumberToObject(o, "spec_skipped", (double)layers_spec_skipped(m));
-    cJSON_AddNumberToObject(o, "fault_skipped", (double)layers_fault_skipped(m));
-    cJSON_AddNumberToObject(o, "fault_refused_allowed", (double)layers_fault_refused_allowed(m));
+    cJSON_AddNumberToObject(o, "spec_skipped", (double)m->st.spec_skipped);
+    cJSON_AddNumberToObject(o, "fault_skipped", (double)m->st.fault_skipped);
+    cJSON_AddNumberToObject(o, "fault_refused_allowed", (double)m->st.fault_refused_allowed);
     for (unsigned i = 0; i < m->nviol; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);

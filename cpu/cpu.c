@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "hyp/kcore/abi.h"
+#include "hyp/hv.h"
 
 #define PSTATE_EL2H 0x3c9ull   /* EL2h, DAIF masked */
 #define PSTATE_EL1H 0x3c5ull
@@ -142,39 +142,33 @@ static void set_trap(struct cpu *c, enum trap_kind k, uint64_t info)
     c->trap.info = info;
 }
 
-/* One model access of KCore at EL2 (from the MMIO callbacks and DC ZVA). */
+/* One model access of the hypervisor at EL2 (from the MMIO callbacks). */
 static int kcore_access(struct cpu *c, uint64_t va, unsigned size, enum mmu_access acc,
                         uint64_t *val)
 {
-    struct mmu_result r;
     struct mmu_fault f;
-    struct msys_access a = { .va = va, .size = size, .acc = acc };
+    struct msys_access a;
+    struct msys_req rq = { .cpu = c->idx, .who = LABEL_HYP, .ctx = &c->el2, .va = va,
+                           .size = size, .acc = acc, .val = acc == MMU_ACC_WRITE ? *val : 0 };
     int rc;
 
     if (c->trap.kind != TRAP_NONE)
         return -1;
-    if (msys_translate(c->ms, c->idx, &c->el2, va, acc, false, &r, &f, &a.tlb_hit) != 0) {
+    rc = msys_access(c->ms, &rq, &a, &f);
+    if (rc == MSYS_FAULT) {
         c->trap.fault = f;
         set_trap(c, TRAP_DATA_ABORT, va);
         return -1;
     }
-    a.ipa = r.ipa;
-    a.pa = r.pa;
-    if (acc == MMU_ACC_WRITE) {
-        a.val = *val;
-        a.label = LABEL_HYP;
-        rc = msys_pa_write(c->ms, r.pa, size, r.attrs.cacheable, *val, LABEL_HYP, &a.cache);
-    } else {
-        rc = msys_pa_read(c->ms, r.pa, size, r.attrs.cacheable, val, &a.label, &a.cache);
-        a.val = *val;
-    }
-    if (rc != MEM_OK) {
+    if (rc != MSYS_OK) {
         memset(&c->trap.fault, 0, sizeof(c->trap.fault));
         c->trap.fault.type = MMU_FAULT_EXTERNAL;
         c->trap.fault.va = va;
         set_trap(c, TRAP_DATA_ABORT, va);
         return -1;
     }
+    if (acc == MMU_ACC_READ)
+        *val = a.val;
     if (c->nacc < CPU_MAX_ACCESS)
         c->acc[c->nacc++] = a;
     return 0;
@@ -224,7 +218,7 @@ static void hook_text_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
 }
 
 int cpu_init(struct cpu *c, unsigned idx, unsigned ncpus, const struct kimage *img,
-             struct msys *ms)
+             struct msys *ms, const struct hv_ops *hv)
 {
     uc_engine *uc;
     uc_hook h;
@@ -235,13 +229,14 @@ int cpu_init(struct cpu *c, unsigned idx, unsigned ncpus, const struct kimage *i
     c->idx = idx;
     c->img = img;
     c->ms = ms;
+    c->hv = hv;
     if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK)
         return -1;
     c->uc = uc;
     uc_ctl_set_cpu_model(uc, UC_CPU_ARM64_MAX);
     /* Text: Unicorn RAM, execute-only (data reads of text are caught). */
-    if (text_map < KC_TEXT_BASE + KC_TEXT_SIZE)
-        text_map = KC_TEXT_BASE + KC_TEXT_SIZE;
+    if (text_map < hv->layout.text_base + hv->layout.text_size)
+        text_map = hv->layout.text_base + hv->layout.text_size;
     if (uc_mem_map(uc, 0, text_map, UC_PROT_EXEC) != UC_ERR_OK ||
         uc_mem_write(uc, img->text_base, img->text, img->text_size) != UC_ERR_OK)
         goto fail;
@@ -256,7 +251,7 @@ int cpu_init(struct cpu *c, unsigned idx, unsigned ncpus, const struct kimage *i
         goto fail;
 
     c->sr[SR_MPIDR_EL1] = (1ull << 31) | idx;
-    c->sr[SR_VBAR_EL1] = KC_HOST_VBAR_EL1;
+    c->sr[SR_VBAR_EL1] = hv->boot.host_vbar_el1;
     c->sr[SR_CTR_EL0] = 0x84448004ull;   /* DminLine = IminLine = 4: 64-byte lines */
     c->sr[SR_DCZID_EL0] = 4;             /* DC ZVA block 2^4 words = 64 bytes */
     c->sr[SR_CURRENTEL] = 2u << 2;
@@ -301,8 +296,16 @@ static void emulate_msr_mrs(struct cpu *c, uint32_t insn, bool read)
             set_trap(c, TRAP_UNDEF, insn);
             return;
         }
+        uint64_t old = c->sr[r];
         c->sr[r] = s.rt == 31 ? 0 : cpu_xreg(c, s.rt);
         update_el2_ctx(c);
+        if (ev_wanted(&c->ms->bus, EV_SYSREG_WRITE)) {
+            struct ev e = { .kind = EV_SYSREG_WRITE, .cpu = (int)c->idx };
+            e.u.sysreg.reg = (unsigned)r;
+            e.u.sysreg.old = old;
+            e.u.sysreg.val = c->sr[r];
+            ev_dispatch(&c->ms->bus, &e);
+        }
     }
 }
 
@@ -314,7 +317,7 @@ static void emulate_sys(struct cpu *c, uint32_t insn)
     if (s.crn == 8) {                                  /* TLBI */
         struct tlbi_op op;
         if (tlbi_decode(s.op1, s.crm, s.op2, xt, MMU_VTTBR_VMID(c->sr[SR_VTTBR_EL2]), &op) != 0 ||
-            tlb_sys_issue(&c->ms->tlb, c->idx, &op) != 0)
+            msys_tlbi(c->ms, c->idx, &op) != 0)
             set_trap(c, TRAP_UNDEF, insn);
         return;
     }
@@ -334,31 +337,45 @@ static void emulate_sys(struct cpu *c, uint32_t insn)
             set_trap(c, TRAP_UNDEF, insn);
             return;
         }
-        /* DC by VA: translate through KCore's stage 1 (DC ZVA is a write,
-         * the others need read permission: Arm ARM, "Data cache
-         * maintenance instructions", permission checks on DC by VA). */
-        struct mmu_result r;
+        /* DC by VA: translated through the hypervisor's stage 1. */
         struct mmu_fault f;
-        bool hit;
-        enum mmu_access acc = op == DC_ZVA ? MMU_ACC_WRITE : MMU_ACC_READ;
-        if (msys_translate(c->ms, c->idx, &c->el2, xt, acc, false, &r, &f, &hit) != 0) {
+        switch (msys_dc(c->ms, c->idx, LABEL_HYP, &c->el2, op, xt, &f)) {
+        case MSYS_OK:
+            break;
+        case MSYS_FAULT:
             c->trap.fault = f;
             set_trap(c, TRAP_DATA_ABORT, xt);
-            return;
-        }
-        if (op == DC_ZVA && !r.attrs.cacheable) {
-            /* DC ZVA to non-cacheable memory writes zeros to memory. */
-            uint64_t base = r.pa & ~(uint64_t)(CACHE_ZVA_SIZE - 1);
-            for (unsigned i = 0; i < CACHE_ZVA_SIZE; i += 8)
-                if (msys_pa_write(c->ms, base + i, 8, false, 0, LABEL_HYP, NULL) != MEM_OK)
-                    set_trap(c, TRAP_DATA_ABORT, xt);
-            return;
-        }
-        if (cache_dc(&c->ms->cache, op, r.pa, LABEL_HYP) != MEM_OK)
+            break;
+        default:
             set_trap(c, TRAP_DATA_ABORT, xt);
+            break;
+        }
         return;
     }
     set_trap(c, TRAP_UNDEF, insn);                     /* AT and the rest */
+}
+
+/* DMB, DSB, ISB (Arm ARM C6.2: CRm holds the option of DMB/DSB; op2 4 DSB,
+ * 5 DMB, 6 ISB). CLREX and the hints are not barriers. */
+static void emulate_barrier(struct cpu *c, uint32_t insn)
+{
+    struct sysinsn s = sysinsn_decode(insn);
+    enum ev_barrier k;
+
+    if (s.crn != 3 || s.op2 < 4 || s.op2 > 6)
+        return;
+    k = s.op2 == 4 ? EV_BAR_DSB : s.op2 == 5 ? EV_BAR_DMB : EV_BAR_ISB;
+    msys_barrier(c->ms, c->idx, k, (s.crm >> 2) & 3, s.crm & 3);
+}
+
+static void eret_event(struct cpu *c, uint64_t elr, label_t to)
+{
+    if (ev_wanted(&c->ms->bus, EV_ERET)) {
+        struct ev e = { .kind = EV_ERET, .cpu = (int)c->idx };
+        e.u.eret.elr = elr;
+        e.u.eret.to = to;
+        ev_dispatch(&c->ms->bus, &e);
+    }
 }
 
 static enum cpu_event emulate_eret(struct cpu *c)
@@ -373,24 +390,26 @@ static enum cpu_event emulate_eret(struct cpu *c)
     if (el == 2) {
         uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &spsr);
         c->pc = elr;
+        eret_event(c, elr, LABEL_HYP);
         return CPU_EV_INSN;
     }
     if (el != 1) {
         set_trap(c, TRAP_UNDEF, spsr);
         return CPU_EV_TRAP;
     }
-    unsigned vmid = MMU_VTTBR_VMID(c->sr[SR_VTTBR_EL2]);
+    label_t who = c->hv->vmid_principal(MMU_VTTBR_VMID(c->sr[SR_VTTBR_EL2]));
     c->eret_elr = elr;
-    if (vmid == KC_VMID_HOST) {
+    if (who == LABEL_HOST) {
         c->mode = CPU_HOST;
     } else {
         c->mode = CPU_GUEST;
-        c->guest_vm = vmid - 1;
+        c->guest_vm = (unsigned)LABEL_VM_INDEX(who);
     }
+    eret_event(c, elr, who);
     return CPU_EV_ERET_EL1;
 }
 
-enum cpu_event cpu_step(struct cpu *c)
+static enum cpu_event step_one(struct cpu *c)
 {
     uint64_t pc = c->pc;
     uint32_t insn;
@@ -443,9 +462,8 @@ enum cpu_event cpu_step(struct cpu *c)
         emulate_sys(c, insn);
         break;
     case INSN_DSB:
-        tlb_sys_dsb(&c->ms->tlb, c->idx);
-        break;
     case INSN_BARRIER:
+        emulate_barrier(c, insn);
         break;
     case INSN_ERET:
         c->insns++;
@@ -495,6 +513,21 @@ trapped:
     return CPU_EV_TRAP;
 }
 
+enum cpu_event cpu_step(struct cpu *c)
+{
+    uint64_t pc = c->pc, before = c->insns;
+    enum cpu_event ev = step_one(c);
+
+    if (c->insns != before && ev_wanted(&c->ms->bus, EV_INSN)) {
+        struct ev e = { .kind = EV_INSN, .cpu = (int)c->idx };
+        e.u.insn.pc = pc;
+        e.u.insn.n = (unsigned)(c->insns - before);
+        e.u.insn.next_pc = c->pc;
+        ev_dispatch(&c->ms->bus, &e);
+    }
+    return ev;
+}
+
 void cpu_signal_event(struct cpu *c)
 {
     c->event = true;
@@ -508,6 +541,16 @@ void cpu_take_exception(struct cpu *c, uint64_t esr, uint64_t far, uint64_t hpfa
                         uint64_t elr)
 {
     uint64_t ps = PSTATE_EL2H;
+
+    if (ev_wanted(&c->ms->bus, EV_EXC_ENTRY)) {
+        struct ev e = { .kind = EV_EXC_ENTRY, .cpu = (int)c->idx };
+        e.u.exc.esr = esr;
+        e.u.exc.far = far;
+        e.u.exc.hpfar = hpfar;
+        e.u.exc.elr = elr;
+        e.u.exc.from = c->mode == CPU_GUEST ? LABEL_VM(c->guest_vm) : LABEL_HOST;
+        ev_dispatch(&c->ms->bus, &e);
+    }
     c->sr[SR_ESR_EL2] = esr;
     c->sr[SR_FAR_EL2] = far;
     c->sr[SR_HPFAR_EL2] = hpfar;

@@ -25,6 +25,8 @@
 #include "cpu/image.h"
 #include "model/hw/msys.h"
 
+struct hv_ops;
+
 enum sysreg {
     SR_SCTLR_EL2, SR_HCR_EL2, SR_TTBR0_EL2, SR_TCR_EL2, SR_VTTBR_EL2,
     SR_VTCR_EL2, SR_SPSR_EL2, SR_ELR_EL2, SR_ESR_EL2, SR_FAR_EL2,
@@ -68,6 +70,7 @@ struct cpu {
     void *uc;                          /* uc_engine * */
     const struct kimage *img;
     struct msys *ms;
+    const struct hv_ops *hv;           /* the hypervisor's boot contract, VMIDs */
     enum cpu_mode mode;
     unsigned guest_vm;                 /* VM index when mode == CPU_GUEST */
     uint64_t pc;
@@ -99,7 +102,7 @@ void cpu_signal_event(struct cpu *c);
 /* Create the engine for CPU idx of ncpus, at the image's entry, EL2h, MMU
  * off, x0 = idx, x1 = ncpus, x2 = memory bytes. Returns 0 or -1. */
 int cpu_init(struct cpu *c, unsigned idx, unsigned ncpus, const struct kimage *img,
-             struct msys *ms);
+             struct msys *ms, const struct hv_ops *hv);
 void cpu_free(struct cpu *c);
 
 /* Run one KCore instruction (mode must be CPU_KCORE). */

@@ -144,19 +144,13 @@ int mmu_s2_geom(uint64_t vtcr, struct mmu_geom *g)
 
 /* ---- Descriptor decoding (D8 "Translation table descriptor formats") - */
 
-enum desc_kind { DESC_INVALID, DESC_TABLE, DESC_BLOCK, DESC_PAGE };
-
-/* A descriptor's kind at `level`. Bit[0]=0 is invalid; 0b11 is a table at
- * levels 0-2 and a page at level 3; 0b01 is a block at levels 1-2 only
- * (4 KiB granule without FEAT_LPA2: no level-0 blocks) and is reserved,
- * hence invalid, at level 3. */
-static enum desc_kind desc_decode(uint64_t desc, int level)
+enum mmu_desc_kind mmu_desc_kind(uint64_t desc, int level)
 {
     if (!(desc & MMU_DESC_VALID))
-        return DESC_INVALID;
+        return MMU_DK_INVALID;
     if (desc & MMU_DESC_TABLE)
-        return level == 3 ? DESC_PAGE : DESC_TABLE;
-    return (level == 1 || level == 2) ? DESC_BLOCK : DESC_INVALID;
+        return level == 3 ? MMU_DK_PAGE : MMU_DK_TABLE;
+    return (level == 1 || level == 2) ? MMU_DK_BLOCK : MMU_DK_INVALID;
 }
 
 /* ---- Permissions (D8 "Memory access control") ------------------------ */
@@ -362,8 +356,8 @@ static enum walk_step_result walk_step(struct walk *w, struct mmu_fault *f)
     w->desc = desc;
     w->desc_pa = pa;
 
-    enum desc_kind kind = desc_decode(desc, w->level);
-    if (kind == DESC_INVALID) {
+    enum mmu_desc_kind kind = mmu_desc_kind(desc, w->level);
+    if (kind == MMU_DK_INVALID) {
         fault_set(f, MMU_FAULT_TRANSLATION, w->stage, w->level);
         return STEP_FAULT;
     }
@@ -374,7 +368,7 @@ static enum walk_step_result walk_step(struct walk *w, struct mmu_fault *f)
         fault_set(f, MMU_FAULT_ADDR_SIZE, w->stage, w->level);
         return STEP_FAULT;
     }
-    if (kind == DESC_TABLE) {
+    if (kind == MMU_DK_TABLE) {
         if (w->stage == 1)   /* stage 2 table descriptors carry no attributes */
             w->tbl |= desc & (MMU_TBL_PXN | MMU_TBL_UXN | MMU_TBL_AP_NOEL0 | MMU_TBL_AP_RO);
         w->table = oa;
@@ -753,19 +747,19 @@ static int visit_table(const struct visit_ctx *vc, uint64_t table_pa, int level,
 
         if (vc->ops->read_desc(vc->ops->arg, pa, false, &desc) != 0)
             return -1;
-        enum desc_kind kind = desc_decode(desc, level);
-        if (kind == DESC_INVALID)
+        enum mmu_desc_kind kind = mmu_desc_kind(desc, level);
+        if (kind == MMU_DK_INVALID)
             continue;
         v.in_addr = in_base + (i << shift);
         v.level = level;
         v.shift = shift;
         v.desc = desc;
         v.desc_pa = pa;
-        v.leaf = kind != DESC_TABLE;
+        v.leaf = kind != MMU_DK_TABLE;
         rc = vc->fn(&v, vc->arg);
         if (rc != 0)
             return rc;
-        if (kind == DESC_TABLE) {
+        if (kind == MMU_DK_TABLE) {
             rc = visit_table(vc, mmu_desc_oa(desc), level + 1, v.in_addr);
             if (rc != 0)
                 return rc;

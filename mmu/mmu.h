@@ -59,6 +59,14 @@
 #define MMU_TBL_AP_NOEL0     (1ull << 61)
 #define MMU_TBL_AP_RO        (1ull << 62)
 
+/* A descriptor's kind at `level` (D8.3 "Translation table descriptor
+ * formats", 4 KiB granule without FEAT_LPA2). Bit[0]=0 is invalid; 0b11 is
+ * a table at levels 0-2 and a page at level 3; 0b01 is a block at levels
+ * 1-2 only and is reserved, hence invalid, at levels 0 and 3. The one
+ * decoder: the walker, the table visitor and the checkers use it. */
+enum mmu_desc_kind { MMU_DK_INVALID, MMU_DK_TABLE, MMU_DK_BLOCK, MMU_DK_PAGE };
+enum mmu_desc_kind mmu_desc_kind(uint64_t desc, int level);
+
 /* ---- Register fields used by the walker ------------------------------ */
 #define MMU_TCR_T0SZ(t)      ((unsigned)((t) & 0x3f))
 #define MMU_TCR_T1SZ(t)      ((unsigned)(((t) >> 16) & 0x3f))

@@ -1,5 +1,5 @@
 /*
- * model/hcname.h - names of KCore's hypercalls (hyp/kcore/abi.h numbers), one
+ * model/hcname.h - names of the hypervisor's hypercalls (its table, hyp/hv.h), one
  * table for scenario files, logs and summaries.
  */
 #ifndef HYPSIM_HCNAME_H

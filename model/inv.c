@@ -58,12 +58,13 @@
 
 #define PAGE_MASK      (~(MEM_PAGE_SIZE - 1))
 #define DESCS_PER_PAGE 512u
-#define NPRINC         (1 + KC_MAX_VMS)     /* principal slot: 0 host, n+1 VM n */
+#define NPRINC         HV_NSLOTS             /* principal slot: 0 host, n+1 VM n */
 #define INV_BIT(i)     (1u << (i))
 #define STRUCT_INVS    (INV_BIT(1) | INV_BIT(2) | INV_BIT(3) | INV_BIT(6) | INV_BIT(7))
 #define AGREE_INVS     (STRUCT_INVS | INV_BIT(4))   /* 4: the hand-back rule */
 #define OWN_LIST_MAX   32
 #define ACTOR_W_MAX    16
+#define HYP_W_MAX      16
 #define WATCH_MAX      64
 
 /* ---- Small open-addressing map u64 -> u32 ------------------------------ */
@@ -224,8 +225,11 @@ struct inv_state {
     struct tlb_shadow *tlbsh;  /* ncpus_tlb * tlb_cap */
     uint64_t *tlb_gen;
     unsigned ncpus;
-    uint8_t *prev_mode;        /* each CPU's mode before the step */
-    uint64_t prev_cache_tick;
+    uint64_t hyp_w[HYP_W_MAX];  /* the hypervisor's writes in this step (EV_ACCESS) */
+    bool hyp_w_bypass[HYP_W_MAX];
+    unsigned nhyp_w;
+    bool hyp_w_overflow;
+    uint64_t zva_line;         /* the line a cacheable DC ZVA zeroed (EV_DC), or ~0 */
     uint64_t actor_w[ACTOR_W_MAX];
     bool actor_w_bypass[ACTOR_W_MAX];
     unsigned nactor_w;
@@ -307,20 +311,11 @@ static label_t who_label(int who)
 
 static unsigned who_owner(int who)
 {
-    return who == 0 ? KC_OWNER_HOST : KC_OWNER_VM((unsigned)who - 1);
+    return who == 0 ? HV_OWNER_HOST : HV_OWNER_VM((unsigned)who - 1);
 }
 
-static label_t owner_label(unsigned o)
-{
-    switch (o) {
-    case KC_OWNER_HOST: return LABEL_HOST;
-    case KC_OWNER_KCORE: return LABEL_HYP;
-    case KC_OWNER_NONE: return LABEL_NONE;
-    default: return (label_t)o;           /* KC_OWNER_VM(n) == LABEL_VM(n) */
-    }
-}
-
-static bool owner_is_vm(unsigned o) { return o >= KC_OWNER_VM(0); }
+#define owner_label hv_owner_label
+#define owner_is_vm HV_OWNER_IS_VM
 
 static const char *who_name(int who, char *buf, size_t len)
 {
@@ -331,16 +326,6 @@ static const char *who_name(int who, char *buf, size_t len)
     return buf;
 }
 
-static const char *owner_name(unsigned o, char *buf, size_t len)
-{
-    switch (o) {
-    case KC_OWNER_HOST: snprintf(buf, len, "host"); break;
-    case KC_OWNER_KCORE: snprintf(buf, len, "KCore"); break;
-    case KC_OWNER_NONE: snprintf(buf, len, "nobody"); break;
-    default: snprintf(buf, len, "VM %u", o - KC_OWNER_VM(0)); break;
-    }
-    return buf;
-}
 
 /* One 8-byte word of the coherent view; 0 outside memory. */
 static uint64_t rd(const struct machine *m, uint64_t pa)
@@ -355,23 +340,33 @@ static void rd_page(const struct machine *m, uint64_t pa, uint64_t *out)
         memset(out, 0, MEM_PAGE_SIZE);
 }
 
-static uint64_t owner_entry_raw(const struct machine *m, uint64_t pfn)
+/* The ownership array's entry of page frame pfn, decoded. */
+static struct hv_page owner_entry_raw(const struct machine *m, uint64_t pfn)
 {
-    if (pfn >= KC_OWNER_SIZE / 8)
-        return KC_OWN_MAKE(KC_OWNER_NONE, 0, 0);
-    return rd(m, KC_OWNER_BASE + 8 * pfn);
+    struct hv_mem mm;
+    struct hv_page p;
+    machine_view(m, &mm);
+    hv_page(m->hv, &mm, pfn, &p);
+    return p;
 }
 
-/* The owner the invariants hold KCore to. KCore's own region [0, KC_END)
- * (code, data, stacks, page-table pool, ownership array: hyp/kcore/abi.h) is
- * KCore's whatever the ownership array says: the array is KCore's say-so,
- * and a KCore that records one of its own pages as someone else's must not
- * thereby make mapping it legal. Elsewhere the array is the truth. */
-static uint64_t owner_entry(const struct machine *m, uint64_t pfn)
+/* The owner the invariants hold the hypervisor to. Its own region (code,
+ * data, stacks, page-table pool, ownership array) is its own whatever the
+ * ownership array says: the array is the hypervisor's say-so, and one that
+ * records one of its own pages as someone else's must not thereby make
+ * mapping it legal. Elsewhere the array is the truth. */
+static struct hv_page owner_entry(const struct machine *m, uint64_t pfn)
 {
-    if (pfn < (KC_END >> MEM_PAGE_SHIFT))
-        return KC_OWN_MAKE(KC_OWNER_KCORE, 0, 0);
-    return owner_entry_raw(m, pfn);
+    struct hv_mem mm;
+    struct hv_page p;
+    machine_view(m, &mm);
+    hv_page_effective(m->hv, &mm, pfn, &p);
+    return p;
+}
+
+static uint64_t region_pages(const struct machine *m)
+{
+    return m->hv->layout.region_end >> MEM_PAGE_SHIFT;
 }
 
 /* Invariant 7 (bookkeeping), per ownership entry: once booted, the array
@@ -381,13 +376,13 @@ static void check_kcore_record(const struct machine *m, struct inv_report *r, ui
     char on[16];
     unsigned o;
 
-    if (pfn >= (KC_END >> MEM_PAGE_SHIFT))
+    if (pfn >= region_pages(m))
         return;
-    o = KC_OWN_OWNER(owner_entry_raw(m, pfn));
-    if (o != KC_OWNER_KCORE)
+    o = owner_entry_raw(m, pfn).owner;
+    if (o != HV_OWNER_HYP)
         rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_HYP, owner_label(o),
-                "the ownership array records KCore's page %#llx as owned by %s",
-                (unsigned long long)(pfn << MEM_PAGE_SHIFT), owner_name(o, on, sizeof on));
+                "the ownership array records %s's page %#llx as owned by %s", m->hv->label_name,
+                (unsigned long long)(pfn << MEM_PAGE_SHIFT), hv_owner_name(m->hv, o, on, sizeof on));
 }
 
 static bool page_in_mem(const struct machine *m, uint64_t pa)
@@ -430,24 +425,23 @@ void inv_check_handback(const struct machine *m, struct inv_report *r, uint64_t 
                 LABEL_VM_INDEX(mem_bad), (unsigned long long)(pa + 8ull * mem_at));
 }
 
-static uint8_t own_code(uint64_t e)
+static uint8_t own_code(unsigned o)
 {
-    unsigned o = KC_OWN_OWNER(e);
     return o > 0xfe ? 0xff : (uint8_t)o;                /* 0xff: out of range */
 }
 
-static bool own_code_is_vm(uint8_t c) { return c >= KC_OWNER_VM(0) && c != 0xff; }
+static bool own_code_is_vm(uint8_t c) { return HV_OWNER_IS_VM(c) && c != 0xff; }
 
-/* Page pfn's ownership entry is e now: judge a change from a VM to the host
- * (if `judge`), and remember the owner. */
+/* Page pfn's owner is o now: judge a change from a VM to the host (if
+ * `judge`), and remember the owner. */
 static void own_seen(const struct machine *m, struct inv_report *r, uint8_t *prev, uint64_t pfn,
-                     uint64_t e, bool judge)
+                     unsigned o, bool judge)
 {
-    uint8_t c = own_code(e);
+    uint8_t c = own_code(o);
 
-    if (pfn < (KC_END >> MEM_PAGE_SHIFT) || pfn >= m->inv->nown_pages)
+    if (pfn < region_pages(m) || pfn >= m->inv->nown_pages)
         return;
-    if (judge && c == KC_OWNER_HOST && own_code_is_vm(prev[pfn]))
+    if (judge && c == HV_OWNER_HOST && own_code_is_vm(prev[pfn]))
         inv_check_handback(m, r, pfn);
     prev[pfn] = c;
 }
@@ -459,15 +453,28 @@ static void own_scan(const struct machine *m, struct inv_report *r, uint8_t *pre
     uint64_t n = m->inv->nown_pages;
 
     for (uint64_t p0 = 0; p0 < n; p0 += DESCS_PER_PAGE) {
-        rd_page(m, KC_OWNER_BASE + 8 * p0, e);
-        for (uint64_t i = 0; i < DESCS_PER_PAGE && p0 + i < n; i++)
-            own_seen(m, r, prev, p0 + i, e[i], judge);
+        rd_page(m, m->hv->layout.own_base + 8 * p0, e);
+        for (uint64_t i = 0; i < DESCS_PER_PAGE && p0 + i < n; i++) {
+            struct hv_page p;
+            m->hv->page_decode(e[i], &p);
+            own_seen(m, r, prev, p0 + i, p.owner, judge);
+        }
     }
 }
 
 bool inv_booted(const struct machine *m)
 {
-    return rd(m, KC_PUB_BOOTED) == 1;
+    struct hv_mem mm;
+    machine_view(m, &mm);
+    return m->hv->booted(&mm);
+}
+
+/* The published stage-2 root (VTTBR) of principal slot s. */
+static uint64_t published_root(const struct machine *m, unsigned s)
+{
+    struct hv_mem mm;
+    machine_view(m, &mm);
+    return m->hv->root(&mm, s);
 }
 
 static uint64_t root_of(uint64_t vttbr)
@@ -475,30 +482,13 @@ static uint64_t root_of(uint64_t vttbr)
     return MMU_TTBR_BADDR(vttbr) & MMU_DESC_OA_MASK;
 }
 
-/* ---- Descriptors (Arm ARM D8.3, 4 KiB granule) -------------------------- */
-
-enum dk { DK_INVALID, DK_TABLE, DK_BLOCK, DK_PAGE };
-
-/* Same decoding as the walker: 0b11 is a table at levels 0-2 and a page at
- * level 3; 0b01 is a block at levels 1-2 and invalid elsewhere. */
-static enum dk dk_decode(uint64_t d, int level)
-{
-    if (!(d & MMU_DESC_VALID))
-        return DK_INVALID;
-    if (d & MMU_DESC_TABLE)
-        return level == 3 ? DK_PAGE : DK_TABLE;
-    return (level == 1 || level == 2) ? DK_BLOCK : DK_INVALID;
-}
+/* ---- Descriptors (Arm ARM D8.3, 4 KiB granule: the walker's decoder) ---- */
 
 static unsigned level_shift(int level)
 {
     return 12u + 9u * (unsigned)(3 - level);
 }
 
-static bool in_pool(uint64_t pa)
-{
-    return pa >= KC_POOL_BASE && pa < KC_POOL_BASE + KC_POOL_SIZE;
-}
 
 /* ---- Per-item predicates (shared by full and incremental checks) -------- */
 
@@ -528,13 +518,13 @@ static void check_leaf(const struct machine *m, struct inv_report *r, uint32_t m
                         (unsigned long long)pa, (unsigned long long)desc_pa);
             break;
         }
-        uint64_t e = owner_entry(m, pa >> MEM_PAGE_SHIFT);
-        unsigned o = KC_OWN_OWNER(e);
-        if (o == KC_OWNER_KCORE) {
+        struct hv_page e = owner_entry(m, pa >> MEM_PAGE_SHIFT);
+        unsigned o = e.owner;
+        if (o == HV_OWNER_HYP) {
             if (!(done & INV_BIT(1)))
                 rep_add(r, CPU_DEFAULT, 1, pa, who_label(who), LABEL_HYP,
-                        "%s stage 2 maps KCore's page: IPA %#llx -> PA %#llx (descriptor at %#llx)",
-                        who_name(who, wn, sizeof wn), (unsigned long long)pipa,
+                        "%s stage 2 maps %s's page: IPA %#llx -> PA %#llx (descriptor at %#llx)",
+                        who_name(who, wn, sizeof wn), m->hv->label_name, (unsigned long long)pipa,
                         (unsigned long long)pa, (unsigned long long)desc_pa);
             done |= INV_BIT(1);
             continue;
@@ -544,24 +534,24 @@ static void check_leaf(const struct machine *m, struct inv_report *r, uint32_t m
                     "%s stage 2 maps a page it neither owns nor shares: IPA %#llx -> PA %#llx "
                     "owned by %s (descriptor at %#llx)",
                     who_name(who, wn, sizeof wn), (unsigned long long)pipa, (unsigned long long)pa,
-                    owner_name(o, on, sizeof on), (unsigned long long)desc_pa);
+                    hv_owner_name(m->hv, o, on, sizeof on), (unsigned long long)desc_pa);
             done |= INV_BIT(2);
         }
         if (done & INV_BIT(7))
             continue;
-        if (who == 0 && owner_is_vm(o) && KC_OWN_COUNT(e) == 0) {
+        if (who == 0 && owner_is_vm(o) && e.count == 0) {
             rep_add(r, CPU_DEFAULT, 7, pa, LABEL_HOST, owner_label(o),
                     "host stage 2 maps PA %#llx of %s whose share count is 0 (descriptor at %#llx)",
-                    (unsigned long long)pa, owner_name(o, on, sizeof on),
+                    (unsigned long long)pa, hv_owner_name(m->hv, o, on, sizeof on),
                     (unsigned long long)desc_pa);
             done |= INV_BIT(7);
         } else if (who != 0 && o == who_owner(who) &&
-                   KC_OWN_GFN(e) != (pipa >> MEM_PAGE_SHIFT)) {
+                   e.gfn != (pipa >> MEM_PAGE_SHIFT)) {
             rep_add(r, CPU_DEFAULT, 7, pa, who_label(who), owner_label(o),
                     "%s maps its page PA %#llx at gfn %#llx but the ownership array records gfn %#llx "
                     "(descriptor at %#llx)",
                     who_name(who, wn, sizeof wn), (unsigned long long)pa,
-                    (unsigned long long)(pipa >> MEM_PAGE_SHIFT), KC_OWN_GFN(e),
+                    (unsigned long long)(pipa >> MEM_PAGE_SHIFT), (unsigned long long)e.gfn,
                     (unsigned long long)desc_pa);
             done |= INV_BIT(7);
         }
@@ -609,24 +599,24 @@ static void check_tlb_entry(const struct machine *m, struct inv_report *r, uint3
                         (unsigned long long)pa);
             break;
         }
-        uint64_t oe = owner_entry(m, pa >> MEM_PAGE_SHIFT);
-        unsigned o = KC_OWN_OWNER(oe);
-        if (o == KC_OWNER_KCORE) {
+        struct hv_page oe = owner_entry(m, pa >> MEM_PAGE_SHIFT);
+        unsigned o = oe.owner;
+        if (o == HV_OWNER_HYP) {
             if (!(done & INV_BIT(1)))
                 rep_add(r, (int)cpu, 1, pa, who_label(who), LABEL_HYP,
-                        "TLB entry %u (%s, VMID %d = %s, in %#llx) of CPU %u maps KCore's page %#llx",
+                        "TLB entry %u (%s, VMID %d = %s, in %#llx) of CPU %u maps %s's page %#llx",
                         idx, kind, who, who_name(who, wn, sizeof wn),
-                        (unsigned long long)e->in_base, cpu, (unsigned long long)pa);
+                        (unsigned long long)e->in_base, cpu, m->hv->label_name, (unsigned long long)pa);
             done |= INV_BIT(1);
             continue;
         }
-        bool ok = o == who_owner(who) || (who == 0 && owner_is_vm(o) && KC_OWN_COUNT(oe) > 0);
+        bool ok = o == who_owner(who) || (who == 0 && owner_is_vm(o) && oe.count > 0);
         if (!ok && !(done & INV_BIT(3))) {
             rep_add(r, (int)cpu, 3, pa, who_label(who), owner_label(o),
                     "TLB entry %u (%s, VMID %d = %s, in %#llx) of CPU %u translates to PA %#llx "
                     "owned by %s (share count %u)", idx, kind, who, who_name(who, wn, sizeof wn),
                     (unsigned long long)e->in_base, cpu, (unsigned long long)pa,
-                    owner_name(o, on, sizeof on), KC_OWN_COUNT(oe));
+                    hv_owner_name(m->hv, o, on, sizeof on), oe.count);
             done |= INV_BIT(3);
         }
     }
@@ -638,22 +628,23 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
 {
     char wn[16], on[16];
 
-    if (!in_pool(pa))
+    if (!hv_in_pool(m->hv, pa))
         rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_HYP,
                 "%s level-%d stage-2 table page %#llx lies outside the pool [%#llx, %#llx)",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)pa,
-                (unsigned long long)KC_POOL_BASE, (unsigned long long)(KC_POOL_BASE + KC_POOL_SIZE));
+                (unsigned long long)m->hv->layout.pool_base,
+                (unsigned long long)(m->hv->layout.pool_base + m->hv->layout.pool_size));
     if (!booted)
         return;
     /* The array itself must record table pages as KCore's (bookkeeping of
      * the table pool), so read it raw here. */
-    unsigned o = page_in_mem(m, pa) ? KC_OWN_OWNER(owner_entry_raw(m, pa >> MEM_PAGE_SHIFT))
-                                     : KC_OWNER_NONE;
-    if (o != KC_OWNER_KCORE)
+    unsigned o = page_in_mem(m, pa) ? owner_entry_raw(m, pa >> MEM_PAGE_SHIFT).owner
+                                     : HV_OWNER_NONE;
+    if (o != HV_OWNER_HYP)
         rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), owner_label(o),
-                "%s level-%d stage-2 table page %#llx is owned by %s, not KCore",
+                "%s level-%d stage-2 table page %#llx is owned by %s, not %s",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)pa,
-                owner_name(o, on, sizeof on));
+                hv_owner_name(m->hv, o, on, sizeof on), m->hv->label_name);
 }
 
 static void report_dup_table(struct inv_report *r, uint64_t pa, int who, int level)
@@ -671,23 +662,23 @@ static void report_dup_table(struct inv_report *r, uint64_t pa, int who, int lev
 static void check_transition(const struct machine *m, struct inv_report *r, int who, int level,
                              uint64_t desc_pa, uint64_t old, uint64_t new)
 {
-    enum dk ko = dk_decode(old, level), kn = dk_decode(new, level);
+    enum mmu_desc_kind ko = mmu_desc_kind(old, level), kn = mmu_desc_kind(new, level);
     char wn[16];
 
-    if (kn == DK_INVALID)
+    if (kn == MMU_DK_INVALID)
         return;
-    if (ko != DK_INVALID && (ko != kn || mmu_desc_oa(old) != mmu_desc_oa(new)))
+    if (ko != MMU_DK_INVALID && (ko != kn || mmu_desc_oa(old) != mmu_desc_oa(new)))
         rep_add(r, CPU_DEFAULT, 6, desc_pa & PAGE_MASK, who_label(who), LABEL_HYP,
                 "break-before-make: %s level-%d descriptor at %#llx changed from valid %#llx to "
                 "valid %#llx without an invalid descriptor in between",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)desc_pa,
                 (unsigned long long)old, (unsigned long long)new);
-    if (kn == DK_TABLE && !(ko == DK_TABLE && mmu_desc_oa(old) == mmu_desc_oa(new))) {
+    if (kn == MMU_DK_TABLE && !(ko == MMU_DK_TABLE && mmu_desc_oa(old) == mmu_desc_oa(new))) {
         uint64_t child = mmu_desc_oa(new), w[DESCS_PER_PAGE];
         rd_page(m, child, w);
         for (unsigned i = 0; i < DESCS_PER_PAGE; i++) {
             uint64_t d = w[i];
-            if (dk_decode(d, level + 1) != DK_INVALID) {
+            if (mmu_desc_kind(d, level + 1) != MMU_DK_INVALID) {
                 rep_add(r, CPU_DEFAULT, 6, child, who_label(who), LABEL_HYP,
                         "%s table page %#llx linked at %#llx (level %d) while not empty: "
                         "entry %u is %#llx", who_name(who, wn, sizeof wn),
@@ -704,32 +695,32 @@ void inv_check_access(const struct machine *m, label_t who, const struct msys_ac
                       bool write, struct inv_report *r)
 {
     uint64_t page = a->pa & PAGE_MASK;
-    unsigned wo = who == LABEL_HOST ? KC_OWNER_HOST : (unsigned)who;  /* LABEL_VM(n) == KC_OWNER_VM(n) */
+    unsigned wo = who == LABEL_HOST ? HV_OWNER_HOST : HV_OWNER_VM(LABEL_VM_INDEX(who));
     char on[16], wn[16];
 
     if (!page_in_mem(m, page))
         return;                /* an external abort: nothing landed, nothing returned */
-    uint64_t e = owner_entry(m, page >> MEM_PAGE_SHIFT);
-    unsigned o = KC_OWN_OWNER(e);
-    bool shared_to_host = who == LABEL_HOST && owner_is_vm(o) && KC_OWN_COUNT(e) > 0;
+    struct hv_page e = owner_entry(m, page >> MEM_PAGE_SHIFT);
+    unsigned o = e.owner;
+    bool shared_to_host = who == LABEL_HOST && owner_is_vm(o) && e.count > 0;
 
     if (write) {
         if (o != wo && !shared_to_host)
             rep_add(r, CPU_DEFAULT, 5, page, who, owner_label(o),
                     "write of %#llx by %s to PA %#llx (IPA %#llx) landed on a page owned by %s "
                     "(share count %u)", (unsigned long long)a->val,
-                    mem_label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
-                    owner_name(o, on, sizeof on), KC_OWN_COUNT(e));
+                    hv_label_name(m->hv, who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
+                    hv_owner_name(m->hv, o, on, sizeof on), e.count);
         return;
     }
     if (LABEL_IS_VM(a->label) && a->label != who) {
-        bool ok = shared_to_host && o == (unsigned)a->label;
+        bool ok = shared_to_host && o == HV_OWNER_VM(LABEL_VM_INDEX(a->label));
         if (!ok)
             rep_add(r, CPU_DEFAULT, 4, page, who, a->label,
                     "read by %s at PA %#llx (IPA %#llx) returned a word of VM %d; the page is "
                     "owned by %s with share count %u",
-                    mem_label_name(who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
-                    LABEL_VM_INDEX(a->label), owner_name(o, on, sizeof on), KC_OWN_COUNT(e));
+                    hv_label_name(m->hv, who, wn, sizeof wn), (unsigned long long)a->pa, (unsigned long long)a->ipa,
+                    LABEL_VM_INDEX(a->label), hv_owner_name(m->hv, o, on, sizeof on), e.count);
     }
 }
 
@@ -817,8 +808,8 @@ static void full_walk(const struct machine *m, struct inv_report *r, fw_leaf_fn 
     map_clear(&st->seen);
     for (unsigned k = 0; k < 4; k++)
         st->fw_page[k].valid = false;   /* memory may have changed since */
-    for (int s = 0; s < NPRINC; s++) {
-        uint64_t v = rd(m, s == 0 ? KC_PUB_HOST_VTTBR : KC_PUB_VM_VTTBR(s - 1));
+    for (int s = 0; s < (int)NPRINC; s++) {
+        uint64_t v = published_root(m, s);
         if (v == 0)
             continue;
         uint64_t root = root_of(v);
@@ -1025,7 +1016,7 @@ static unsigned full_checks(const struct machine *m, struct inv_report *r)
     if (!a.booted)
         return 1;
     tlbs_check(m, r, INV_BIT(1) | INV_BIT(3));
-    for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
+    for (uint64_t pfn = 0; pfn < region_pages(m); pfn++)
         check_kcore_record(m, r, pfn);
     own_scan(m, r, st->own_full, true);
     return 6;
@@ -1108,12 +1099,12 @@ static void inc_add_desc(struct machine *m, struct inv_report *r, struct inv_tab
     unsigned shift = level_shift(t->level);
     uint64_t in = t->base + ((uint64_t)idx << shift);
 
-    switch (dk_decode(d, t->level)) {
-    case DK_TABLE:
+    switch (mmu_desc_kind(d, t->level)) {
+    case MMU_DK_TABLE:
         inc_link(m, r, mmu_desc_oa(d), t->level + 1, t->who, in);
         break;
-    case DK_BLOCK:
-    case DK_PAGE:
+    case MMU_DK_BLOCK:
+    case MMU_DK_PAGE:
         mapcnt_add(st, leaf_oa(d, shift), shift, +1);
         if (st->booted)
             check_leaf(m, r, STRUCT_INVS, t->who, in, leaf_oa(d, shift), shift,
@@ -1130,12 +1121,12 @@ static void inc_remove_desc(struct machine *m, struct inv_table *t, uint64_t d)
 {
     unsigned shift = level_shift(t->level);
 
-    switch (dk_decode(d, t->level)) {
-    case DK_TABLE:
+    switch (mmu_desc_kind(d, t->level)) {
+    case MMU_DK_TABLE:
         inc_unlink(m, mmu_desc_oa(d));
         break;
-    case DK_BLOCK:
-    case DK_PAGE:
+    case MMU_DK_BLOCK:
+    case MMU_DK_PAGE:
         mapcnt_add(m->inv, leaf_oa(d, shift), shift, -1);
         break;
     default:
@@ -1199,7 +1190,7 @@ static void inc_sync_desc(struct machine *m, struct inv_report *r, uint64_t pa)
     if (old == new)
         return;
     check_transition(m, r, t->who, t->level, pa, old, new);
-    if (dk_decode(old, t->level) == DK_TABLE && dk_decode(new, t->level) == DK_TABLE &&
+    if (mmu_desc_kind(old, t->level) == MMU_DK_TABLE && mmu_desc_kind(new, t->level) == MMU_DK_TABLE &&
         mmu_desc_oa(old) == mmu_desc_oa(new)) {
         t->desc[idx] = new;    /* attributes only: same subtree */
         return;
@@ -1223,34 +1214,56 @@ static void own_note(struct inv_state *st, uint64_t pfn)
         st->own_overflow = true;
 }
 
-/* A word of the published page, the ownership array or a table page may
+/* The boot flag may have changed. */
+static void sync_booted(struct machine *m)
+{
+    struct inv_state *st = m->inv;
+    bool b = inv_booted(m);
+
+    if (b && !st->booted)
+        st->boot_pending = true;
+    st->booted = b;
+}
+
+/* The published root of principal slot s may have changed. */
+static void sync_root(struct machine *m, struct inv_report *r, unsigned s)
+{
+    struct inv_state *st = m->inv;
+    uint64_t v = published_root(m, s);
+
+    if (v == st->root[s])
+        return;
+    if (st->root[s])
+        inc_unlink(m, root_of(st->root[s]));
+    st->root[s] = v;
+    if (v)
+        inc_link(m, r, root_of(v), st->geom.start_level, (int)s, 0);
+}
+
+/* A word of the published state, the ownership array or a table page may
  * have changed: bring the incremental state up to date and check. */
 static void inc_sync_word(struct machine *m, struct inv_report *r, uint64_t pa)
 {
     struct inv_state *st = m->inv;
 
+    uint64_t idx = 0;
+
     pa &= ~7ull;
-    if (pa >= KC_PUBLIC_BASE && pa < KC_PUBLIC_BASE + MEM_PAGE_SIZE) {
-        uint64_t off = pa - KC_PUBLIC_BASE;
-        if (pa == KC_PUB_BOOTED) {
-            bool b = rd(m, pa) == 1;
-            if (b && !st->booted)
-                st->boot_pending = true;
-            st->booted = b;
-        } else if (off < 8ull * NPRINC) {
-            unsigned s = (unsigned)(off / 8);
-            uint64_t v = rd(m, pa);
-            if (v != st->root[s]) {
-                if (st->root[s])
-                    inc_unlink(m, root_of(st->root[s]));
-                st->root[s] = v;
-                if (v)
-                    inc_link(m, r, root_of(v), 1, (int)s, 0);
-            }
-        }
+    switch (m->hv->word_kind(pa, &idx)) {
+    case HV_WORD_BOOTED:
+        sync_booted(m);
+        break;
+    case HV_WORD_ROOT:
+        if (idx < NPRINC)
+            sync_root(m, r, (unsigned)idx);
+        break;
+    case HV_WORD_OWNER:
+        if (idx < st->npages)
+            own_note(st, idx);
+        break;
+    default:
+        break;
     }
-    if (pa >= KC_OWNER_BASE && pa < KC_OWNER_BASE + 8 * st->npages)
-        own_note(st, (pa - KC_OWNER_BASE) / 8);
     inc_sync_desc(m, r, pa);
 }
 
@@ -1327,8 +1340,8 @@ static void inc_recheck_page(struct machine *m, struct inv_report *r, uint64_t p
             const struct inv_table *t = st->tab[k];
             unsigned shift = level_shift(t->level);
             for (unsigned i = 0; i < DESCS_PER_PAGE; i++) {
-                enum dk kd = dk_decode(t->desc[i], t->level);
-                if (kd != DK_BLOCK && kd != DK_PAGE)
+                enum mmu_desc_kind kd = mmu_desc_kind(t->desc[i], t->level);
+                if (kd != MMU_DK_BLOCK && kd != MMU_DK_PAGE)
                     continue;
                 uint64_t oa = leaf_oa(t->desc[i], shift);
                 if (pa < oa || pa - oa >= (1ull << shift))
@@ -1357,15 +1370,15 @@ static void inc_recheck_all(struct machine *m, struct inv_report *r)
         unsigned shift = level_shift(t->level);
         check_table_page(m, r, t->pa, t->who, t->level, true);
         for (unsigned i = 0; i < DESCS_PER_PAGE; i++) {
-            enum dk kd = dk_decode(t->desc[i], t->level);
-            if (kd == DK_BLOCK || kd == DK_PAGE)
+            enum mmu_desc_kind kd = mmu_desc_kind(t->desc[i], t->level);
+            if (kd == MMU_DK_BLOCK || kd == MMU_DK_PAGE)
                 check_leaf(m, r, STRUCT_INVS, t->who, t->base + ((uint64_t)i << shift),
                            leaf_oa(t->desc[i], shift), shift, t->pa + 8ull * i);
         }
     }
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         inc_tlb_sync(m, r, c, true, ~0ull);
-    for (uint64_t pfn = 0; pfn < (KC_END >> MEM_PAGE_SHIFT); pfn++)
+    for (uint64_t pfn = 0; pfn < region_pages(m); pfn++)
         check_kcore_record(m, r, pfn);
     own_scan(m, r, st->own_inc, true);
 }
@@ -1378,9 +1391,9 @@ static void inc_resync(struct machine *m, struct inv_report *r)
     uint64_t *pas;
     uint32_t n = st->ntab;
 
-    inc_sync_word(m, r, KC_PUB_BOOTED);
+    sync_booted(m);
     for (unsigned s = 0; s < NPRINC; s++)
-        inc_sync_word(m, r, KC_PUBLIC_BASE + 8ull * s);
+        sync_root(m, r, s);
     pas = malloc((n ? n : 1) * sizeof *pas);
     if (!pas) {
         st->degraded = true;
@@ -1400,11 +1413,21 @@ static void inc_resync(struct machine *m, struct inv_report *r)
 
 /* ---- Incremental: what the step wrote ----------------------------------- */
 
-static bool relevant_pa(const struct inv_state *st, uint64_t pa)
+static bool relevant_pa(const struct machine *m, uint64_t pa)
 {
-    return (pa >= KC_PUBLIC_BASE && pa < KC_PUBLIC_BASE + MEM_PAGE_SIZE) ||
-           (pa >= KC_OWNER_BASE && pa < KC_OWNER_BASE + 8 * st->npages) ||
-           tab_find(st, pa & PAGE_MASK) != NULL;
+    uint64_t idx = 0;
+
+    switch (m->hv->word_kind(pa, &idx)) {
+    case HV_WORD_NONE:
+        break;
+    case HV_WORD_OWNER:
+        if (idx < m->inv->npages)
+            return true;
+        break;
+    default:
+        return true;
+    }
+    return tab_find(m->inv, pa & PAGE_MASK) != NULL;
 }
 
 /* A non-cacheable write under a valid line leaves the coherent view as the
@@ -1449,76 +1472,27 @@ static void watch_poll(struct machine *m, struct inv_report *r)
     }
 }
 
-/* Which DC (by VA) did KCore just execute? 0 none, 1 DC ZVA, 2 DC IVAC. */
-static int dc_kind(const struct machine *m, uint64_t pc)
-{
-    const struct kimage *img = &m->img;
-
-    if (!img->text || pc < img->text_base || pc + 4 > img->text_base + img->text_size || (pc & 3))
-        return 0;
-    uint32_t insn = kimage_insn(img, pc);
-    if ((insn & 0xfff80000u) != 0xd5080000u)           /* SYS #op1, Cn, Cm, #op2, Xt */
-        return 0;
-    struct sysinsn s = sysinsn_decode(insn);
-    if (s.crn != 7)
-        return 0;
-    if (s.op1 == 3 && s.crm == 4 && s.op2 == 1)
-        return 1;
-    if (s.op1 == 0 && s.crm == 6 && s.op2 == 1)
-        return 2;
-    return 0;
-}
-
-static void inc_after_dc_zva(struct machine *m, struct inv_report *r)
+static void inc_step(struct machine *m, unsigned cpu, enum step_kind ev, struct inv_report *r)
 {
     struct inv_state *st = m->inv;
-    const struct cache *c = &m->ms.cache;
-
-    /* A cacheable DC ZVA is the step's last cache access (after any walk of
-     * KCore's stage 1): its line holds the newest tick. A non-cacheable one
-     * touches no line, and then we cannot tell where it wrote. */
-    if (c->tick != st->prev_cache_tick) {
-        for (unsigned i = 0; i < c->sets * c->ways; i++) {
-            const struct cache_line *l = &c->line[i];
-            if (l->valid && l->lru == c->tick) {
-                for (unsigned w = 0; w < CACHE_LINE_WORDS; w++)
-                    inc_sync_word(m, r, l->pa + 8ull * w);
-                return;
-            }
-        }
-    }
-    st->force_resync = true;
-}
-
-static void inc_step(struct machine *m, unsigned cpu, enum event_kind ev, struct inv_report *r)
-{
-    struct inv_state *st = m->inv;
-    bool kstep = ev == EV_CPU && m->cpu && cpu < st->ncpus && st->prev_mode[cpu] == CPU_KCORE;
 
     st->nown = 0;
     st->own_overflow = false;
-    if (kstep) {
-        const struct cpu *c = &m->cpu[cpu];
-        unsigned n = c->nacc < CPU_MAX_ACCESS ? c->nacc : CPU_MAX_ACCESS;
-        if (c->nacc >= CPU_MAX_ACCESS)
-            st->force_resync = true;   /* cpu/ may have dropped records */
-        for (unsigned i = 0; i < n; i++) {
-            const struct msys_access *a = &c->acc[i];
-            if (a->acc != MMU_ACC_WRITE)
-                continue;
-            inc_sync_word(m, r, a->pa);
-            if (a->cache == CACHE_BYPASS)
-                watch_add(m, a->pa);
-        }
-        switch (dc_kind(m, c->last_pc)) {
-        case 1: inc_after_dc_zva(m, r); break;
-        case 2: st->force_resync = true; break;
-        default: break;
-        }
+    /* The hypervisor's writes of the step (EV_ACCESS), then the line a DC
+     * ZVA zeroed through the cache (EV_DC). */
+    for (unsigned i = 0; i < st->nhyp_w; i++) {
+        inc_sync_word(m, r, st->hyp_w[i]);
+        if (st->hyp_w_bypass[i])
+            watch_add(m, st->hyp_w[i]);
     }
+    if (st->hyp_w_overflow)
+        st->force_resync = true;
+    if (st->zva_line != ~0ull)
+        for (unsigned w = 0; w < CACHE_LINE_WORDS; w++)
+            inc_sync_word(m, r, st->zva_line + 8ull * w);
     for (unsigned i = 0; i < st->nactor_w; i++) {
         inc_sync_word(m, r, st->actor_w[i]);
-        if (st->actor_w_bypass[i] && relevant_pa(st, st->actor_w[i]))
+        if (st->actor_w_bypass[i] && relevant_pa(m, st->actor_w[i]))
             watch_add(m, st->actor_w[i]);
     }
     if (st->actor_w_overflow)
@@ -1545,9 +1519,9 @@ static void inc_step(struct machine *m, unsigned cpu, enum event_kind ev, struct
         inc_recheck_page(m, r, st->own[i]);
         if (inv_booted(m))
             check_kcore_record(m, r, st->own[i]);
-        own_seen(m, r, st->own_inc, st->own[i], owner_entry_raw(m, st->own[i]), true);
+        own_seen(m, r, st->own_inc, st->own[i], owner_entry_raw(m, st->own[i]).owner, true);
     }
-    if (ev == EV_CPU || ev == EV_TLB_FILL)
+    if (ev == STEP_CPU || ev == STEP_TLB_FILL)
         inc_tlb_sync(m, r, cpu, false, ~0ull);
 }
 
@@ -1569,10 +1543,10 @@ static void inc_rebuild(struct machine *m, struct inv_report *r, bool judge)
         memset(st->mapcnt, 0, st->npages);
     st->booted = inv_booted(m);
     for (unsigned s = 0; s < NPRINC; s++) {
-        uint64_t v = rd(m, s == 0 ? KC_PUB_HOST_VTTBR : KC_PUB_VM_VTTBR(s - 1));
+        uint64_t v = published_root(m, s);
         st->root[s] = v;
         if (v)
-            inc_link(m, r, root_of(v), 1, (int)s, 0);
+            inc_link(m, r, root_of(v), st->geom.start_level, (int)s, 0);
     }
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         inc_tlb_sync(m, r, c, true, ~0ull);
@@ -1582,30 +1556,30 @@ static void inc_rebuild(struct machine *m, struct inv_report *r, bool judge)
 
 /* ---- The machine interface --------------------------------------------- */
 
-static void note_cpus(struct machine *m)
+/* The step is over: forget what it wrote. */
+static void step_done(struct inv_state *st)
 {
-    struct inv_state *st = m->inv;
-    if (m->cpu)
-        for (unsigned i = 0; i < st->ncpus; i++)
-            st->prev_mode[i] = (uint8_t)m->cpu[i].mode;
-    st->prev_cache_tick = m->ms.cache.tick;
+    st->nactor_w = 0;
+    st->actor_w_overflow = false;
+    st->nhyp_w = 0;
+    st->hyp_w_overflow = false;
+    st->zva_line = ~0ull;
 }
 
 int inv_init(struct machine *m)
 {
     struct inv_state *st = calloc(1, sizeof *st);
-    const char *env = getenv("HYPSIM_INV_AGREE");
     struct inv_report junk;
 
     if (!st)
         return -1;
     m->inv = st;
-    /* VTCR_EL2: T0SZ=25, SL0=1, PS=2 (hyp/kcore/abi.h). */
-    if (mmu_s2_geom(25u | (1u << 6) | (2u << 16), &st->geom) != 0)
+    /* The VTCR_EL2 of every stage 2 the hypervisor builds. */
+    if (mmu_s2_geom(m->hv->layout.vtcr, &st->geom) != 0)
         goto fail;
-    st->agree = env && env[0] && strcmp(env, "0") != 0;
+    st->agree = m->cfg.inv_agree;
     st->npages = m->ms.mem.npages;
-    st->ncpus = m->cfg.ncpus < KC_MAX_CPUS ? m->cfg.ncpus : KC_MAX_CPUS;
+    st->ncpus = m->cfg.ncpus < HV_MAX_CPUS ? m->cfg.ncpus : HV_MAX_CPUS;
     st->ncpus_tlb = m->ms.tlb.ncpus;
     for (unsigned c = 0; c < st->ncpus_tlb; c++)
         if (m->ms.tlb.cpu[c].cap > st->tlb_cap)
@@ -1613,11 +1587,10 @@ int inv_init(struct machine *m)
     st->mapcnt = calloc(st->npages ? st->npages : 1, 1);
     st->tlbsh = calloc((size_t)st->ncpus_tlb * st->tlb_cap + 1, sizeof *st->tlbsh);
     st->tlb_gen = calloc(st->ncpus_tlb + 1, sizeof *st->tlb_gen);
-    st->prev_mode = calloc(st->ncpus + 1, 1);
-    st->nown_pages = st->npages < KC_OWNER_SIZE / 8 ? st->npages : KC_OWNER_SIZE / 8;
+    st->nown_pages = st->npages < m->hv->layout.own_entries ? st->npages : m->hv->layout.own_entries;
     st->own_inc = calloc(st->nown_pages + 1, 1);
     st->own_full = calloc(st->nown_pages + 1, 1);
-    if (!st->mapcnt || !st->tlbsh || !st->tlb_gen || !st->prev_mode || !st->own_inc ||
+    if (!st->mapcnt || !st->tlbsh || !st->tlb_gen || !st->own_inc ||
         !st->own_full)
         goto fail;
     inv_report_init(&junk, -1);       /* the initial state is not judged */
@@ -1625,7 +1598,7 @@ int inv_init(struct machine *m)
     if (st->degraded)
         goto fail;
     snap_take(m);
-    note_cpus(m);
+    step_done(st);
     return 0;
 fail:
     inv_free(m);
@@ -1650,7 +1623,6 @@ void inv_free(struct machine *m)
     free(st->mapcnt);
     free(st->tlbsh);
     free(st->tlb_gen);
-    free(st->prev_mode);
     free(st->own_inc);
     free(st->own_full);
     free(st);
@@ -1674,18 +1646,16 @@ static void agree_compare(struct machine *m, const struct inv_report *inc,
         st->agree_done = true;
 }
 
-void inv_after_step(struct machine *m, unsigned cpu, enum event_kind ev)
+void inv_after_step(struct machine *m, unsigned cpu, enum step_kind ev)
 {
     struct inv_state *st = m->inv;
     struct inv_report r;
     unsigned nchecks = 0;
-    int rcpu = ev == EV_CPU && cpu < m->cfg.ncpus ? (int)cpu : -1;
+    int rcpu = ev == STEP_CPU && cpu < m->cfg.ncpus ? (int)cpu : -1;
 
     if (!st || m->cfg.check == CHECK_OFF) {
-        if (st) {
-            st->nactor_w = 0;
-            st->actor_w_overflow = false;
-        }
+        if (st)
+            step_done(st);
         return;
     }
     inv_report_init(&r, rcpu);
@@ -1709,9 +1679,7 @@ void inv_after_step(struct machine *m, unsigned cpu, enum event_kind ev)
     nchecks += st->accessed_r + st->accessed_w;
     m->st.invariant_checks += nchecks;
     st->accessed_r = st->accessed_w = false;
-    st->nactor_w = 0;
-    st->actor_w_overflow = false;
-    note_cpus(m);
+    step_done(st);
     rep_flush(m, &r);
 }
 
@@ -1771,3 +1739,70 @@ void inv_resync(struct machine *m)
     inc_resync(m, &r);
     rep_flush(m, &r);
 }
+
+/* ---- The checker (model/checker.h): fed by the step events ------------- */
+
+/* What a step did that the incremental checks must look at: the
+ * hypervisor's writes and DC operations, the actors' accesses (judged at
+ * once: invariants 4 and 5), and the end of the step. */
+static void inv_event(struct machine *m, void *stp, const struct ev *e)
+{
+    struct inv_state *st = stp;
+
+    switch (e->kind) {
+    case EV_ACCESS:
+        if (e->u.access.who != LABEL_HYP) {
+            inv_on_actor_access(m, (unsigned)e->cpu, e->u.access.who, &e->u.access,
+                                e->u.access.acc == MMU_ACC_WRITE);
+        } else if (e->u.access.acc == MMU_ACC_WRITE) {
+            if (st->nhyp_w < HYP_W_MAX) {
+                st->hyp_w[st->nhyp_w] = e->u.access.pa;
+                st->hyp_w_bypass[st->nhyp_w] = e->u.access.cache == CACHE_BYPASS;
+                st->nhyp_w++;
+            } else {
+                st->hyp_w_overflow = true;
+            }
+        }
+        break;
+    case EV_DC:
+        /* DC IVAC may expose stale memory anywhere under the line: re-read
+         * everything tracked; so for a DC ZVA that wrote memory directly
+         * (non-cacheable), as the checker watches lines, not memory. */
+        if (e->u.dc.op == DC_IVAC || (e->u.dc.op == DC_ZVA && !e->u.dc.cacheable))
+            st->force_resync = true;
+        else if (e->u.dc.op == DC_ZVA)
+            st->zva_line = e->u.dc.line;
+        break;
+    case EV_STEP_END:
+        if (!m->stop)
+            inv_after_step(m, e->cpu < 0 ? 0 : (unsigned)e->cpu, (enum step_kind)e->u.step.kind);
+        else
+            step_done(st);
+        break;
+    default:
+        break;
+    }
+}
+
+static int inv_checker_init(struct machine *m, void **st)
+{
+    if (inv_init(m) != 0)
+        return -1;
+    *st = m->inv;
+    return 0;
+}
+
+static void inv_checker_free(struct machine *m, void *st)
+{
+    (void)st;
+    inv_free(m);
+}
+
+const struct checker_def inv_checker = {
+    .name = "invariants",
+    .what = "invariants 1-7 (DESIGN.md), incremental or full",
+    .events = EV_BIT(EV_ACCESS) | EV_BIT(EV_DC) | EV_BIT(EV_STEP_END),
+    .init = inv_checker_init,
+    .free = inv_checker_free,
+    .on_event = inv_event,
+};

@@ -1,9 +1,11 @@
 /*
- * model/inv.h - the isolation invariant checker's internal interface
- * (DESIGN.md "Invariants, checked after every step"). machine.h declares
- * what the machine calls (inv_init, inv_after_step, inv_on_actor_access);
- * this header adds what tests and debugging tools need: the per-invariant
- * pure checks, the report they fill, and the incremental/full agreement mode.
+ * model/inv.h - the isolation invariant checker (DESIGN.md "Invariants,
+ * checked after every step"), registered as the checker "invariants"
+ * (model/checkers.c) and fed by the step events: the hypervisor's writes
+ * and DC operations, the actors' accesses, the end of each step. This
+ * header adds what tests and debugging tools need: the entry points the
+ * event handler calls, the per-invariant pure checks, the report they
+ * fill, and the incremental/full agreement mode.
  *
  * Each inv_check_xxx() re-derives one invariant from the machine state alone
  * (the coherent view of memory: cache_read_coherent) and appends what it sees
@@ -20,6 +22,16 @@
 #include "model/machine.h"
 
 #define INV_REPORT_MAX 16
+
+/* The checker's state for m (m->inv). 0 or -1. */
+int inv_init(struct machine *m);
+void inv_free(struct machine *m);
+/* After each step: check per m->cfg.check. */
+void inv_after_step(struct machine *m, unsigned cpu, enum step_kind ev);
+/* An actor's data access (invariants 4 and 5), judged at once. */
+void inv_on_actor_access(struct machine *m, unsigned cpu, label_t who,
+                         const struct msys_access *a, bool write);
+extern const struct checker_def inv_checker;
 
 struct inv_item {
     int cpu;                   /* -1: not tied to a CPU */
@@ -60,7 +72,7 @@ void inv_check_access(const struct machine *m, label_t who, const struct msys_ac
                       bool write, struct inv_report *r);
 
 /* ---- Debugging -------------------------------------------------------- */
-/* Agreement mode (also HYPSIM_INV_AGREE=1 in the environment at inv_init):
+/* Agreement mode (also config inv_agree at inv_init):
  * in CHECK_INCREMENTAL, every step also runs the full checks and compares
  * the sets of invariants the two report. The comparison stops after the
  * first step that reports a violation (a run stops there; afterwards the

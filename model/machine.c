@@ -12,12 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/layers.h"
 #include "model/sched.h"
-
-#ifndef HYPSIM_KCORE_DEFAULT
-#define HYPSIM_KCORE_DEFAULT "build/hyp/kcore.elf"
-#endif
 
 /* Out of 1000: how often the random strategy picks a hardware event. */
 #define HW_EVENT_PERMILLE 60
@@ -26,7 +21,6 @@ static void annotate_violation(struct machine *m, struct violation *v);
 
 void machine_config_default(struct machine_config *cfg)
 {
-    const char *k = getenv("HYPSIM_KCORE");
     memset(cfg, 0, sizeof(*cfg));
     cfg->ncpus = 4;
     cfg->nvms = 2;
@@ -40,18 +34,19 @@ void machine_config_default(struct machine_config *cfg)
     cfg->steps = 1000000;
     cfg->check = CHECK_INCREMENTAL;
     cfg->layers = true;
-    snprintf(cfg->kcore_path, sizeof(cfg->kcore_path), "%s", k && *k ? k : HYPSIM_KCORE_DEFAULT);
+    snprintf(cfg->kcore_path, sizeof(cfg->kcore_path), "%s", hv_default()->default_image);
 }
 
-static int check_config(const struct machine_config *c, char *err, size_t n)
+static int check_config(const struct hv_ops *hv, const struct machine_config *c, char *err, size_t n)
 {
-    if (c->ncpus < 1 || c->ncpus > KC_MAX_CPUS)
-        return snprintf(err, n, "--cpus %u: must be 1..%u", c->ncpus, KC_MAX_CPUS), -1;
-    if (c->nvms > KC_MAX_VMS)
-        return snprintf(err, n, "--vms %u: must be 0..%u", c->nvms, KC_MAX_VMS), -1;
-    if (c->mem_mib < KC_MIN_MEM >> 20 || c->mem_mib > 4096)
+    if (c->ncpus < 1 || c->ncpus > HV_MAX_CPUS)
+        return snprintf(err, n, "--cpus %u: must be 1..%u", c->ncpus, HV_MAX_CPUS), -1;
+    if (c->nvms > hv->layout.max_vms)
+        return snprintf(err, n, "--vms %u: must be 0..%u", c->nvms, hv->layout.max_vms), -1;
+    if (c->mem_mib < hv->layout.min_mem >> 20 || c->mem_mib > 4096)
         return snprintf(err, n, "--mem %llu: must be %llu..4096 MiB",
-                        (unsigned long long)c->mem_mib, KC_MIN_MEM >> 20), -1;
+                        (unsigned long long)c->mem_mib,
+                        (unsigned long long)(hv->layout.min_mem >> 20)), -1;
     if (c->cache_sets == 0 || (c->cache_sets & (c->cache_sets - 1)) || c->cache_ways == 0 ||
         c->cache_ways > 64 || c->cache_sets > (1u << 20))
         return snprintf(err, n, "cache geometry %ux%u: sets must be a power of two, ways 1..64",
@@ -67,8 +62,9 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
 
     memset(m, 0, sizeof(*m));
     m->cfg = *cfg;
+    m->hv = hv_default();
     m->annotate = annotate_violation;
-    if (check_config(cfg, err, errlen) != 0)
+    if (check_config(m->hv, cfg, err, errlen) != 0)
         return -1;
     mc.ncpus = cfg->ncpus;
     mc.mem_bytes = cfg->mem_mib << 20;
@@ -79,7 +75,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         snprintf(err, errlen, "cannot allocate the memory system");
         return -1;
     }
-    if (kimage_load(&m->img, cfg->kcore_path, KC_TEXT_BASE + KC_TEXT_SIZE, err, errlen) != 0) {
+    if (kimage_load(&m->img, cfg->kcore_path, m->hv->layout.text_base + m->hv->layout.text_size,
+                    err, errlen) != 0) {
         msys_free(&m->ms);
         return -1;
     }
@@ -87,10 +84,11 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
      * so the bytes from filesz to memsz (.bss) read as zero (hyp/kcore/README.md). */
     for (unsigned i = 0; i < m->img.nseg; i++) {
         const struct kseg *s = &m->img.seg[i];
-        if (s->pa + s->memsz > KC_END ||
+        if (s->pa + s->memsz > m->hv->layout.region_end ||
             mem_load(&m->ms.mem, s->pa, s->data, s->filesz, LABEL_HYP) != MEM_OK) {
-            snprintf(err, errlen, "%s: segment %u at 0x%llx does not fit KCore's region [0, 0x%llx)",
-                     cfg->kcore_path, i, (unsigned long long)s->pa, (unsigned long long)KC_END);
+            snprintf(err, errlen, "%s: segment %u at 0x%llx does not fit %s's region [0, 0x%llx)",
+                     cfg->kcore_path, i, (unsigned long long)s->pa, m->hv->label_name,
+                     (unsigned long long)m->hv->layout.region_end);
             machine_free(m);
             return -1;
         }
@@ -103,14 +101,18 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     for (unsigned i = 0; i < cfg->ncpus; i++) {
-        if (cpu_init(&m->cpu[i], i, cfg->ncpus, &m->img, &m->ms) != 0) {
+        if (cpu_init(&m->cpu[i], i, cfg->ncpus, &m->img, &m->ms, m->hv) != 0) {
             snprintf(err, errlen, "cannot create the Unicorn engine for CPU %u", i);
             machine_free(m);
             return -1;
         }
     }
     sched_init(m->sched, cfg->sched, cfg->seed, cfg->ncpus, cfg->pct_depth, cfg->steps);
-    m->act.next_free_pfn = ACTOR_HOST_FIRST_FREE_PFN;
+    if (!(m->act.adv = m->hv->adversary->init(m))) {
+        snprintf(err, errlen, "out of memory");
+        machine_free(m);
+        return -1;
+    }
     if (cfg->scenario_path[0]) {
         if (scenario_load(&m->scen, cfg->scenario_path, err, errlen) != 0) {
             machine_free(m);
@@ -118,7 +120,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         }
         m->scripted = true;
     }
-    if (inv_init(m) != 0 || layers_init(m) != 0) {
+    if (checkers_init(m) != 0) {
         snprintf(err, errlen, "cannot set up the invariant checker");
         machine_free(m);
         return -1;
@@ -128,9 +130,9 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
 
 void machine_free(struct machine *m)
 {
-    if (m->inv)
-        inv_free(m);
-    layers_free(m);
+    checkers_free(m);
+    if (m->act.adv)
+        m->hv->adversary->free(m->act.adv);
     if (m->cpu)
         for (unsigned i = 0; i < m->cfg.ncpus; i++)
             cpu_free(&m->cpu[i]);
@@ -175,7 +177,7 @@ uint32_t machine_choose(struct machine *m, uint32_t n)
  * the CPU named. */
 static void annotate_violation(struct machine *m, struct violation *v)
 {
-    int icpu = m->step_kind == EV_CPU && m->step_cpu >= 0 && m->step_ran_kcore ? m->step_cpu : v->cpu;
+    int icpu = m->step_kind == STEP_CPU && m->step_cpu >= 0 && m->step_ran_kcore ? m->step_cpu : v->cpu;
     if (icpu >= 0 && (unsigned)icpu < m->cfg.ncpus && m->cpu && m->cpu[icpu].uc) {
         const struct cpu *c = &m->cpu[icpu];
         uint64_t pc = c->trap.kind != TRAP_NONE ? c->trap.pc : c->last_pc;
@@ -222,26 +224,26 @@ static void hw_tlb_fill(struct machine *m, unsigned i)
     }
 }
 
-static void hw_event(struct machine *m, enum event_kind k, unsigned cpu)
+static void hw_event(struct machine *m, enum step_kind k, unsigned cpu)
 {
     switch (k) {
-    case EV_TLB_FILL:
+    case STEP_TLB_FILL:
         hw_tlb_fill(m, cpu);
         break;
-    case EV_TLB_EVICT: {
+    case STEP_TLB_EVICT: {
         struct tlb *t = &m->ms.tlb.cpu[cpu];
         if (t->used)
-            tlb_evict(t, (unsigned)tlb_nth_valid(t, machine_choose(m, t->used)));
+            msys_tlb_evict(&m->ms, cpu, (unsigned)tlb_nth_valid(t, machine_choose(m, t->used)));
         break;
     }
-    case EV_CACHE_EVICT:
+    case STEP_CACHE_EVICT:
         if (m->ms.cache.valid_lines)
-            cache_evict_index(&m->ms.cache,
-                              (unsigned)cache_nth_valid(&m->ms.cache, machine_choose(m, m->ms.cache.valid_lines)));
+            msys_cache_evict(&m->ms,
+                             (unsigned)cache_nth_valid(&m->ms.cache, machine_choose(m, m->ms.cache.valid_lines)));
         break;
-    case EV_TLBI_COMPLETE:
+    case STEP_TLBI_COMPLETE:
         if (m->ms.tlb.npending)
-            tlb_sys_complete(&m->ms.tlb, machine_choose(m, m->ms.tlb.npending));
+            msys_tlbi_complete(&m->ms, machine_choose(m, m->ms.tlb.npending));
         break;
     default:
         break;
@@ -270,7 +272,7 @@ static void cpu_event(struct machine *m, unsigned i)
             else if (c->trap.kind == TRAP_PANIC)
                 snprintf(f, sizeof(f), " (reason x0 = 0x%llx)", (unsigned long long)c->trap.info);
             machine_violation(m, (int)i, 0, ~0ull, LABEL_HYP, LABEL_HYP,
-                              "KCore stopped: %s at PC 0x%llx%s", trap_name(c->trap.kind),
+                              "%s stopped: %s at PC 0x%llx%s", m->hv->label_name, trap_name(c->trap.kind),
                               (unsigned long long)c->trap.pc, f);
         } else if (ev == CPU_EV_ERET_EL1) {
             actor_resume(m, i);
@@ -329,10 +331,20 @@ static int pick_cpu(struct machine *m, unsigned *live, unsigned nlive)
     return (int)live[decide(m, nlive, proposed)];
 }
 
+static void step_event(struct machine *m, enum ev_kind kind, int cpu, enum step_kind k)
+{
+    if (ev_wanted(&m->ms.bus, kind)) {
+        struct ev e = { .kind = kind, .cpu = cpu };
+        e.u.step.kind = (unsigned)k;
+        e.u.step.ran_hyp = m->step_ran_kcore;
+        ev_dispatch(&m->ms.bus, &e);
+    }
+}
+
 int machine_step(struct machine *m)
 {
-    unsigned live[KC_MAX_CPUS], nlive = 0;
-    enum event_kind k = EV_CPU;
+    unsigned live[HV_MAX_CPUS], nlive = 0;
+    enum step_kind k = STEP_CPU;
     int cpu;
 
     if (m->stop)
@@ -349,24 +361,23 @@ int machine_step(struct machine *m)
     if (m->sched->kind != SCHED_RR || m->choose_hook) {
         uint32_t roll = machine_choose(m, 1000);
         if (roll < HW_EVENT_PERMILLE)
-            k = (enum event_kind)(EV_TLB_FILL + roll % (EV_KIND_COUNT - 1));
+            k = (enum step_kind)(STEP_TLB_FILL + roll % (STEP_KIND_COUNT - 1));
     }
     m->step_kind = k;
     m->step_ran_kcore = false;
-    if (k == EV_CPU) {
+    if (k == STEP_CPU) {
         cpu = pick_cpu(m, live, nlive);
         m->step_cpu = cpu;
+        step_event(m, EV_STEP_BEGIN, cpu, k);
         cpu_event(m, (unsigned)cpu);
-        if (!m->stop && m->step_ran_kcore)
-            layers_after_kcore_step(m, (unsigned)cpu);
     } else {
         cpu = (int)live[machine_choose(m, nlive)];
         m->step_cpu = cpu;
+        step_event(m, EV_STEP_BEGIN, cpu, k);
         hw_event(m, k, (unsigned)cpu);
     }
     m->st.events[k]++;
-    if (!m->stop)
-        inv_after_step(m, (unsigned)cpu, k);
+    step_event(m, EV_STEP_END, cpu, k);
     m->st.steps++;
     if (m->step_hook)
         m->step_hook(m->step_arg, m, (unsigned)cpu, k);

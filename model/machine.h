@@ -18,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cpu/cpu.h"
+#include "hyp/hv.h"
+#include "model/actor.h"
+#include "model/checker.h"
 #include "model/hw/msys.h"
-#include "hyp/kcore/abi.h"
 #include "model/scenario.h"
 
 enum sched_kind { SCHED_RANDOM, SCHED_RR, SCHED_PCT };
@@ -27,7 +29,7 @@ enum check_mode { CHECK_INCREMENTAL, CHECK_FULL, CHECK_OFF };
 
 struct machine_config {
     unsigned ncpus;            /* 1..64 */
-    unsigned nvms;             /* VMs the host tries to keep alive, 0..KC_MAX_VMS */
+    unsigned nvms;             /* VMs the host tries to keep alive, 0..hv max_vms */
     uint64_t mem_mib;          /* simulated memory */
     unsigned cache_sets, cache_ways;
     unsigned tlb_entries;      /* per CPU */
@@ -36,21 +38,24 @@ struct machine_config {
     unsigned pct_depth;        /* PCT bug depth d */
     uint64_t steps;            /* run length */
     enum check_mode check;
-    bool layers;               /* L1 refinement and L2 spec checks (model/layers.c) */
-    char kcore_path[512];
+    bool layers;               /* L1 refinement and L2 spec checks (invariant 8) */
+    bool inv_agree;            /* also run the full checks every step and compare (model/inv.h) */
+    char kcore_path[512];      /* the hypervisor's ELF image */
     char scenario_path[512];   /* "" = random actors */
 };
 
+/* The defaults: 4 CPUs, 2 VMs, 256 MiB, 10^6 steps, seed 1, the default
+ * hypervisor's image (hyp/hv.h default_image). Reads no environment. */
 void machine_config_default(struct machine_config *cfg);
 
 /* ---- Events ------------------------------------------------------------ */
-enum event_kind {
-    EV_CPU,            /* CPU i runs: one KCore instruction, or one actor action */
-    EV_TLB_FILL,       /* speculative fill on CPU i (translation valid now) */
-    EV_TLB_EVICT,      /* evict a TLB entry of CPU i */
-    EV_CACHE_EVICT,    /* evict a cache line */
-    EV_TLBI_COMPLETE,  /* complete one pending broadcast TLBI */
-    EV_KIND_COUNT
+enum step_kind {
+    STEP_CPU,            /* CPU i runs: one KCore instruction, or one actor action */
+    STEP_TLB_FILL,       /* speculative fill on CPU i (translation valid now) */
+    STEP_TLB_EVICT,      /* evict a TLB entry of CPU i */
+    STEP_CACHE_EVICT,    /* evict a cache line */
+    STEP_TLBI_COMPLETE,  /* complete one pending broadcast TLBI */
+    STEP_KIND_COUNT
 };
 
 /* ---- Violations ---------------------------------------------------------- */
@@ -74,52 +79,14 @@ struct machine_stats {
     uint64_t hc_fail[32];
     uint64_t host_s2_faults, host_s2_refused, guest_s2_faults;
     uint64_t actor_reads, actor_writes;
-    uint64_t events[EV_KIND_COUNT];
+    uint64_t events[STEP_KIND_COUNT];
     uint64_t invariant_checks;
     uint64_t refinement_checks;    /* KCore reads compared with L1 (model/layers.c) */
     uint64_t spec_checks;          /* hypercall returns compared with the L2 spec */
     uint64_t fault_checks;         /* stage-2 fault handlings compared with the L2 spec */
-};
-
-/* ---- Actors (model/actor.c) -------------------------------------------- */
-enum actor_op_kind { AOP_NONE, AOP_HVC, AOP_ACCESS };
-
-/* The host's or a guest's operation in flight on one CPU while KCore handles
- * its exception. */
-struct actor_pending {
-    enum actor_op_kind kind;
-    uint64_t hc;               /* hypercall number */
-    uint64_t arg[4];
-    uint64_t ipa;              /* access */
-    bool write, cacheable;
-    uint64_t val;
-    bool lifecycle;            /* a host lifecycle call (clears host_vm.busy) */
-};
-
-struct host_vm {               /* the host's own bookkeeping of one VM */
-    bool used;
-    int state;                 /* VM_STATE_* as the host believes it */
-    unsigned nvcpus;
-    unsigned image_pages;
-    uint64_t next_gfn_fault;   /* a gfn the guest faulted on, to donate */
-    bool want_donate;
-    bool busy;                 /* one of its lifecycle hypercalls is in flight */
-};
-
-/* The host touches its first ACTOR_HOST_HOT_PAGES pages above KCore's
- * region most, and gives pages away from above them (it still touches any
- * page now and then: the host is adversarial). */
-#define ACTOR_HOST_HOT_PAGES 64u
-#define ACTOR_HOST_FIRST_FREE_PFN ((KC_END >> MEM_PAGE_SHIFT) + ACTOR_HOST_HOT_PAGES)
-
-struct actors {
-    struct actor_pending host_pending[KC_MAX_CPUS];  /* per CPU: host op in flight */
-    struct actor_pending guest_pending[KC_MAX_CPUS];
-    struct host_vm vm[KC_MAX_VMS];
-    uint64_t guest_granted[KC_MAX_VMS][64];           /* grants per gfn (gfn < 64) */
-    uint64_t guest_mapped[KC_MAX_VMS];                /* gfns < 64 the guest has used */
-    uint64_t next_free_pfn;    /* simple host page allocator for donations */
-    unsigned registering;      /* HC_REGISTER_VM calls in flight */
+    uint64_t spec_skipped;         /* hypercall checks skipped: a concurrent call touched the footprint */
+    uint64_t fault_skipped;        /* fault checks skipped the same way */
+    uint64_t fault_refused_allowed;/* host faults refused although the spec allows the mapping */
 };
 
 struct inv_state;              /* model/inv.c */
@@ -128,6 +95,7 @@ struct layers_state;           /* model/layers.c */
 
 struct machine {
     struct machine_config cfg;
+    const struct hv_ops *hv;   /* the hypervisor under test */
     struct msys ms;
     struct kimage img;
     struct cpu *cpu;           /* cfg.ncpus */
@@ -135,8 +103,10 @@ struct machine {
     struct scenario scen;      /* scripted actions (cfg.scenario_path), n == 0 if none */
     bool scripted;
     struct sched_state *sched;
-    struct inv_state *inv;
-    struct layers_state *layers;
+    struct checker_inst chk[CHECKER_MAX];   /* model/checkers.c */
+    unsigned nchk;
+    struct inv_state *inv;     /* the invariants checker's state (model/inv.h) */
+    struct layers_state *layers;   /* the hypervisor's L2 spec checker's state */
     struct machine_stats st;
     struct violation *viol;
     unsigned nviol, cap_viol;
@@ -145,7 +115,7 @@ struct machine {
      * NULL in hand-built machines (unit tests). */
     void (*annotate)(struct machine *m, struct violation *v);
     int step_cpu;              /* CPU of the step being performed (-1: none) */
-    enum event_kind step_kind; /* and its kind */
+    enum step_kind step_kind; /* and its kind */
     bool step_ran_kcore;       /* the step ran a KCore instruction */
     /* Choice source: a trace being replayed feeds choices back. */
     uint32_t (*choose_hook)(void *arg, uint32_t n);
@@ -156,7 +126,7 @@ struct machine {
     /* Step observer (traces: checkpoints, logs): called at the end of every
      * step that ran an event, after st.steps was incremented, with the CPU
      * and the kind of the event. */
-    void (*step_hook)(void *arg, const struct machine *m, unsigned cpu, enum event_kind k);
+    void (*step_hook)(void *arg, const struct machine *m, unsigned cpu, enum step_kind k);
     void *step_arg;
 };
 
@@ -188,21 +158,8 @@ label_t machine_principal(const struct machine *m, unsigned cpu);
  * modes, actor state) - for trace verification. */
 uint64_t machine_hash(const struct machine *m);
 
-/* ---- Actor interface (model/actor.c) ------------------------------------ */
-/* Perform one action of the principal at EL1 on CPU cpu (host or guest):
- * an access, a hypercall, ... Uses machine_choose for every decision. */
-void actor_act(struct machine *m, unsigned cpu);
-/* KCore has ERETed to EL1 on cpu: finish the pending op (read x0/x1 results
- * of a hypercall, learn a refused access). */
-void actor_resume(struct machine *m, unsigned cpu);
-
-/* ---- Invariant interface (model/inv.c) ---------------------------------- */
-int inv_init(struct machine *m);
-void inv_free(struct machine *m);
-/* After each step: check per m->cfg.check. */
-void inv_after_step(struct machine *m, unsigned cpu, enum event_kind ev);
-/* Called by actors on each data access they make (invariants 4 and 5). */
-void inv_on_actor_access(struct machine *m, unsigned cpu, label_t who,
-                         const struct msys_access *a, bool write);
+/* The coherent view of memory (what a cacheable access would see), as the
+ * abstraction functions and checkers read it (hyp/hv.h struct hv_mem). */
+void machine_view(const struct machine *m, struct hv_mem *mm);
 
 #endif

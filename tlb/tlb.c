@@ -615,21 +615,25 @@ int tlb_sys_issue(struct tlb_system *s, unsigned issuer, const struct tlbi_op *o
     return 0;
 }
 
-void tlb_sys_complete(struct tlb_system *s, unsigned idx)
+unsigned tlb_sys_complete(struct tlb_system *s, unsigned idx)
 {
     struct tlb_pending p;
+    unsigned removed = 0;
 
     if (!s || idx >= s->npending)
-        return;
+        return 0;
     p = s->pending[idx];
     if (p.target < s->ncpus)
-        tlb_invalidate(&s->cpu[p.target], &p.op);
+        removed = tlb_invalidate(&s->cpu[p.target], &p.op);
     memmove(&s->pending[idx], &s->pending[idx + 1],
             (size_t)(s->npending - idx - 1) * sizeof *s->pending);
     s->npending--;
+    return removed;
 }
 
-unsigned tlb_sys_dsb(struct tlb_system *s, unsigned issuer)
+unsigned tlb_sys_dsb_notify(struct tlb_system *s, unsigned issuer,
+                            void (*done)(void *arg, const struct tlb_pending *p, unsigned removed),
+                            void *arg)
 {
     unsigned n = 0, i = 0;
 
@@ -637,13 +641,21 @@ unsigned tlb_sys_dsb(struct tlb_system *s, unsigned issuer)
         return 0;
     while (i < s->npending) {
         if (s->pending[i].issuer == issuer) {
-            tlb_sys_complete(s, i);   /* the rest shift down into i */
+            struct tlb_pending p = s->pending[i];
+            unsigned removed = tlb_sys_complete(s, i);   /* the rest shift down into i */
+            if (done)
+                done(arg, &p, removed);
             n++;
         } else {
             i++;
         }
     }
     return n;
+}
+
+unsigned tlb_sys_dsb(struct tlb_system *s, unsigned issuer)
+{
+    return tlb_sys_dsb_notify(s, issuer, NULL, NULL);
 }
 
 bool tlb_sys_entry_doomed(const struct tlb_system *s, unsigned target,

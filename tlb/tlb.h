@@ -137,10 +137,16 @@ int tlb_sys_clone(struct tlb_system *dst, const struct tlb_system *src);
 /* CPU `issuer` executes a TLBI: pending on itself (local form) or on every
  * CPU (IS form). Returns 0 or MEM_ENOMEM-style -3. */
 int tlb_sys_issue(struct tlb_system *s, unsigned issuer, const struct tlbi_op *op);
-/* Complete pending invalidation number idx (< npending) now. */
-void tlb_sys_complete(struct tlb_system *s, unsigned idx);
+/* Complete pending invalidation number idx (< npending) now. Returns the
+ * number of entries it removed from its target's TLB. */
+unsigned tlb_sys_complete(struct tlb_system *s, unsigned idx);
 /* DSB on `issuer`: complete every pending TLBI it issued. Returns how many. */
 unsigned tlb_sys_dsb(struct tlb_system *s, unsigned issuer);
+/* The same, calling done(arg, pending entry, entries it removed) for each
+ * invalidation as it completes (done may be NULL). */
+unsigned tlb_sys_dsb_notify(struct tlb_system *s, unsigned issuer,
+                            void (*done)(void *arg, const struct tlb_pending *p, unsigned removed),
+                            void *arg);
 /* Is any invalidation pending on cpu `target` that would remove entry e?
  * (An entry so doomed may still be used until completion.) */
 bool tlb_sys_entry_doomed(const struct tlb_system *s, unsigned target,

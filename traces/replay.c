@@ -36,7 +36,7 @@ static void rec_step(struct trace_recorder *r, const struct machine *m)
         r->oom |= trace_push_checkpoint(r->t, m->st.steps, machine_hash(m)) != 0;
 }
 
-static void rec_step_hook(void *arg, const struct machine *m, unsigned cpu, enum event_kind k)
+static void rec_step_hook(void *arg, const struct machine *m, unsigned cpu, enum step_kind k)
 {
     (void)cpu;
     (void)k;
@@ -206,7 +206,7 @@ static void compare_ckpt(struct player *p, const struct machine *m)
     }
 }
 
-static void play_step(void *arg, const struct machine *m, unsigned cpu, enum event_kind k)
+static void play_step(void *arg, const struct machine *m, unsigned cpu, enum step_kind k)
 {
     struct player *p = arg;
     if (p->o->rerecord)

@@ -17,6 +17,10 @@
 
 #include <cjson/cJSON.h>
 
+/* The format's range of config.mem_mib (FORMAT.md); the machine refuses
+ * less than its hypervisor needs (hyp/hv.h min_mem) when it starts. */
+#define TRACE_MIN_MEM_MIB 64
+
 /* ---- In-memory trace ------------------------------------------------------ */
 
 void trace_init(struct trace *t)
@@ -449,11 +453,11 @@ static int parse_config(struct rd *r, const cJSON *c, struct machine_config *cfg
     if (check_keys(r, c, p, keys))
         return -1;
     memset(cfg, 0, sizeof(*cfg));
-    if (get_u64(r, c, p, "cpus", 1, KC_MAX_CPUS, false, &v)) return -1;
+    if (get_u64(r, c, p, "cpus", 1, HV_MAX_CPUS, false, &v)) return -1;
     cfg->ncpus = (unsigned)v;
-    if (get_u64(r, c, p, "vms", 0, KC_MAX_VMS, false, &v)) return -1;
+    if (get_u64(r, c, p, "vms", 0, HV_MAX_VMS, false, &v)) return -1;
     cfg->nvms = (unsigned)v;
-    if (get_u64(r, c, p, "mem_mib", KC_MIN_MEM >> 20, 4096, false, &v)) return -1;
+    if (get_u64(r, c, p, "mem_mib", TRACE_MIN_MEM_MIB, 4096, false, &v)) return -1;
     cfg->mem_mib = v;
     if (get_u64(r, c, p, "cache_sets", 1, 1u << 20, false, &v)) return -1;
     if (v & (v - 1))

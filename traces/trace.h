@@ -132,7 +132,7 @@ struct trace_replay_opts {
     size_t *step_first;
     size_t step_first_cap;
     /* Called after every step (logs). */
-    void (*on_step)(void *arg, const struct machine *m, unsigned cpu, enum event_kind k);
+    void (*on_step)(void *arg, const struct machine *m, unsigned cpu, enum step_kind k);
     void *on_step_arg;
 };
 

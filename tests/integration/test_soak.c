@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "model/inv.h"
-#include "model/layers.h"
+#include "hyp/kcore/host/l2.h"
 #include "model/machine.h"
 
 static const struct { unsigned hc; const char *name; } kinds[] = {
@@ -37,6 +37,8 @@ static struct machine *make(uint64_t seed, unsigned vms, uint64_t steps, enum ch
     char err[512];
 
     machine_config_default(&cfg);
+    if (getenv("HYPSIM_KCORE") && *getenv("HYPSIM_KCORE"))   /* the model reads no environment */
+        snprintf(cfg.kcore_path, sizeof(cfg.kcore_path), "%s", getenv("HYPSIM_KCORE"));
     cfg.ncpus = 4;
     cfg.nvms = vms;
     cfg.seed = seed;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
+#include "hyp/hv.h"
 #include "hyp/kcore/abi.h"
 
 struct fx {
@@ -33,8 +34,8 @@ static int setup(void **state)
     assert_int_equal(msys_init(&f->ms, &cfg), 0);
     if (kimage_load(&f->img, path, KC_TEXT_SIZE, err, sizeof(err)) != 0)
         fail_msg("%s", err);
-    assert_int_equal(cpu_init(&f->cpu[0], 0, 2, &f->img, &f->ms), 0);
-    assert_int_equal(cpu_init(&f->cpu[1], 1, 2, &f->img, &f->ms), 0);
+    assert_int_equal(cpu_init(&f->cpu[0], 0, 2, &f->img, &f->ms, hv_default()), 0);
+    assert_int_equal(cpu_init(&f->cpu[1], 1, 2, &f->img, &f->ms, hv_default()), 0);
     *state = f;
     return 0;
 }

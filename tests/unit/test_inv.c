@@ -23,6 +23,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hyp/kcore/abi.h"
 #include "model/inv.h"
 
 
@@ -141,6 +142,7 @@ static int setup_common(void **state, bool booted)
     f->m.cfg.ncpus = NCPU;
     f->m.cfg.mem_mib = MEMB >> 20;
     f->m.cfg.check = mode ? *mode : CHECK_INCREMENTAL;
+    f->m.hv = hv_default();
     f->m.cpu = f->cpus;
     for (unsigned i = 0; i < NCPU; i++) {
         f->cpus[i].idx = i;
@@ -180,35 +182,43 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A KCore store of one descriptor or entry (cacheable or not), as cpu/
- * records it. */
+/* Deliver one step event to the checker, as the machine's bus does. */
+static void deliver(struct fx *f, const struct ev *e)
+{
+    inv_checker.on_event(&f->m, f->m.inv, e);
+}
+
+/* A KCore store of one descriptor or entry (cacheable or not), as the
+ * access path reports it (EV_ACCESS). */
 static void kwrite(struct fx *f, uint64_t pa, uint64_t val, bool cacheable)
 {
-    struct cpu *c = &f->cpus[0];
+    struct ev e = { .kind = EV_ACCESS, .cpu = 0 };
     enum cache_outcome out;
 
     assert_int_equal(cache_write(&f->m.ms.cache, pa, 8, cacheable, val, LABEL_HYP, &out), MEM_OK);
-    memset(&c->acc[0], 0, sizeof c->acc[0]);
-    c->acc[0].va = c->acc[0].ipa = c->acc[0].pa = pa;
-    c->acc[0].size = 8;
-    c->acc[0].acc = MMU_ACC_WRITE;
-    c->acc[0].cache = out;
-    c->acc[0].val = val;
-    c->acc[0].label = LABEL_HYP;
-    c->nacc = 1;
+    e.u.access.who = LABEL_HYP;
+    e.u.access.va = e.u.access.ipa = e.u.access.pa = pa;
+    e.u.access.size = 8;
+    e.u.access.acc = MMU_ACC_WRITE;
+    e.u.access.cacheable = cacheable;
+    e.u.access.cache = out;
+    e.u.access.val = val;
+    e.u.access.label = LABEL_HYP;
+    deliver(f, &e);
 }
 
-static void step(struct fx *f, unsigned cpu, enum event_kind ev)
+/* The end of a step: the checker's entry point (the machine's EV_STEP_END
+ * calls it unless a violation already stopped the run). */
+static void step(struct fx *f, unsigned cpu, enum step_kind ev)
 {
     inv_after_step(&f->m, cpu, ev);
     f->m.st.steps++;
-    f->cpus[0].nacc = 0;
 }
 
 static void kstep(struct fx *f, uint64_t pa, uint64_t val)
 {
     kwrite(f, pa, val, true);
-    step(f, 0, EV_CPU);
+    step(f, 0, STEP_CPU);
 }
 
 static uint32_t viol_mask(const struct fx *f)
@@ -233,9 +243,9 @@ static void test_inv_wellformed_reports_nothing(void **state)
 {
     struct fx *f = *state;
 
-    step(f, 0, EV_CPU);
-    step(f, 1, EV_TLB_FILL);
-    step(f, 0, EV_CACHE_EVICT);
+    step(f, 0, STEP_CPU);
+    step(f, 1, STEP_TLB_FILL);
+    step(f, 0, STEP_CACHE_EVICT);
     assert_int_equal(f->m.nviol, 0);
     /* 1, 2, 3, 6, 7 and 4's hand-back rule ran on each of the three steps. */
     assert_int_equal(f->m.st.invariant_checks, 18);
@@ -257,9 +267,9 @@ static void test_inv_wellformed_kcore_work_reports_nothing(void **state)
     kstep(f, l3_slot(H_L3, PG_V1), 0);
     kstep(f, own_addr(PG_V1), KC_OWN_MAKE(KC_OWNER_VM(0), 0, 5));
     tfill(f, 1, TLB_KIND_S2, KC_VMID_HOST, PG_HI, PG_HI, 12);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     tfill(f, 1, TLB_KIND_S12, KC_VMID_HOST, 0x40000000, PG_S, 12);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     /* Unlink the table again (its subtree leaves the state). */
     kstep(f, H_L2 + 8 * 17, 0);
     assert_int_equal(f->m.nviol, 0);
@@ -271,7 +281,7 @@ static void test_inv_off_checks_nothing(void **state)
 
     kstep(f, l3_slot(H_L3, PG_K), leaf(PG_K));
     tfill(f, 1, TLB_KIND_S2, KC_VMID_HOST, PG_K, PG_K, 12);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     assert_int_equal(f->m.nviol, 0);
     assert_int_equal(f->m.st.invariant_checks, 0);
 }
@@ -294,7 +304,7 @@ static void test_inv1_tlb_maps_kcore_page(void **state)
     struct fx *f = *state;
 
     tfill(f, 1, TLB_KIND_S12, KC_VMID_VM(0), 0x5000, PG_K, 12);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     assert_int_equal(viol_mask(f), B(1));
     assert_int_equal(f->m.viol[0].cpu, 1);
     assert_int_equal(f->m.viol[0].who, LABEL_VM(0));
@@ -363,7 +373,7 @@ static void test_inv3_tlb_vm_entry_to_host_page(void **state)
     struct fx *f = *state;
 
     tfill(f, 0, TLB_KIND_S2, KC_VMID_VM(0), 0x3000, PG_H, 12);
-    step(f, 0, EV_TLB_FILL);
+    step(f, 0, STEP_TLB_FILL);
     assert_int_equal(viol_mask(f), B(3));
     assert_int_equal(f->m.viol[0].cpu, 0);
 }
@@ -374,7 +384,7 @@ static void test_inv3_tlb_block_spans_foreign_pages(void **state)
 
     /* A 2 MiB entry of VM 0 over host pages. */
     tfill(f, 1, TLB_KIND_S2, KC_VMID_VM(0), 0x200000, PG_HI, 21);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     assert_int_equal(viol_mask(f), B(3));
     assert_int_equal(f->m.nviol, 1);
 }
@@ -386,7 +396,7 @@ static void test_inv3_stale_entry_after_unshare(void **state)
     /* Unmapped from the host's stage 2, but CPU 1 still holds a host entry
      * for the page when the share count drops to 0. */
     tfill(f, 1, TLB_KIND_S2, KC_VMID_HOST, PG_S, PG_S, 12);
-    step(f, 1, EV_TLB_FILL);
+    step(f, 1, STEP_TLB_FILL);
     kstep(f, l3_slot(H_L3, PG_S), 0);
     assert_int_equal(f->m.nviol, 0);
     kstep(f, own_addr(PG_S), KC_OWN_MAKE(KC_OWNER_VM(0), 0, 1));
@@ -419,7 +429,7 @@ static void test_inv4_host_reads_unshared_vm_data(void **state)
     inv_on_actor_access(&f->m, 1, LABEL_HOST, &a, false);
     assert_int_equal(viol_mask(f), B(4));
     assert_int_equal(f->m.viol[0].whose, LABEL_VM(0));
-    step(f, 1, EV_CPU);
+    step(f, 1, STEP_CPU);
     assert_int_equal(viol_mask(f), B(4));
     assert_int_equal(f->m.st.invariant_checks, 7);           /* 1,2,3,6,7,hand-back + 4 */
 }
@@ -706,10 +716,10 @@ static void test_inv_noncacheable_write_under_line_seen_at_eviction(void **state
      * descriptor non-cacheably: the walk (cacheable) still sees the line. */
     assert_int_equal(cache_read(&f->m.ms.cache, slot, 8, true, &v, &l, NULL), MEM_OK);
     kwrite(f, slot, leaf(PG_H), false);
-    step(f, 0, EV_CPU);
+    step(f, 0, STEP_CPU);
     assert_int_equal(f->m.nviol, 0);
     cache_evict_pa(&f->m.ms.cache, slot);
-    step(f, 1, EV_CACHE_EVICT);
+    step(f, 1, STEP_CACHE_EVICT);
     assert_int_equal(viol_mask(f), B(2));
 }
 
@@ -720,30 +730,28 @@ static void test_inv_resync_sees_hidden_change(void **state)
     inv_set_agree(&f->m, false);   /* the full check would see it at once */
     wr(f, l3_slot(V_L3, 0x2000), leaf(PG_H));
     if (f->m.cfg.check == CHECK_FULL) {
-        step(f, 0, EV_CPU);
+        step(f, 0, STEP_CPU);
     } else {
-        step(f, 0, EV_CPU);        /* incremental: not seen without a record... */
+        step(f, 0, STEP_CPU);        /* incremental: not seen without a record... */
         assert_int_equal(f->m.nviol, 0);
         inv_resync(&f->m);         /* ...until asked to look again */
     }
     assert_int_equal(viol_mask(f), B(2));
 }
 
-/* KCore executes one DC by VA (on the line holding pa): the DC is not an
- * access record, the checker must notice it from the instruction itself. */
+/* KCore executes one DC by VA (on the line holding pa, cacheable): the DC
+ * is no access, the checker learns it from the EV_DC event. */
 static void kdc(struct fx *f, enum dc_op op, uint64_t pa)
 {
-    /* DC ZVA, X0 = SYS #3, C7, C4, #1, X0; DC IVAC, X0 = SYS #0, C7, C6, #1, X0. */
-    static const uint8_t text[8] = { 0x20, 0x74, 0x0b, 0xd5, 0x20, 0x76, 0x08, 0xd5 };
+    struct ev e = { .kind = EV_DC, .cpu = 0 };
 
-    f->m.img.text = (uint8_t *)text;
-    f->m.img.text_base = 0x1000;
-    f->m.img.text_size = sizeof text;
-    f->cpus[0].last_pc = op == DC_ZVA ? 0x1000 : 0x1004;
-    f->cpus[0].nacc = 0;
     assert_int_equal(cache_dc(&f->m.ms.cache, op, pa, LABEL_HYP), MEM_OK);
-    step(f, 0, EV_CPU);
-    f->m.img.text = NULL;
+    e.u.dc.op = op;
+    e.u.dc.va = e.u.dc.pa = pa;
+    e.u.dc.line = pa & ~(uint64_t)(CACHE_LINE_SIZE - 1);
+    e.u.dc.cacheable = true;
+    deliver(f, &e);
+    step(f, 0, STEP_CPU);
 }
 
 static void test_inv_dc_zva_on_ownership_array_is_seen(void **state)
@@ -826,28 +834,28 @@ static void test_inv_random_agreement(void **state)
                     kwrite(f, hslot, 0, cacheable);
                 else if (o == KC_OWNER_HOST || (o == KC_OWNER_VM(0) && cnt))
                     kwrite(f, hslot, leaf(pg), cacheable);
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             case 1:            /* donate an unmapped host page / take back an idle VM page */
                 if (o == KC_OWNER_HOST && !hd)
                     kwrite(f, own_addr(pg), KC_OWN_MAKE(KC_OWNER_VM(0), 0, 64 + i), cacheable);
                 else if (o == KC_OWNER_VM(0) && !vd && !hd && !cnt)
                     kwrite(f, own_addr(pg), 0, cacheable);
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             case 2:            /* the VM maps / unmaps its page */
                 if (vd)
                     kwrite(f, vslot, 0, cacheable);
                 else if (o == KC_OWNER_VM(0))
                     kwrite(f, vslot, leaf(pg), cacheable);
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             case 3:            /* grant / revoke (after the host unmapped it) */
                 if (o == KC_OWNER_VM(0) && !cnt)
                     kwrite(f, own_addr(pg), KC_OWN_MAKE(KC_OWNER_VM(0), 1, 64 + i), cacheable);
                 else if (o == KC_OWNER_VM(0) && !hd)
                     kwrite(f, own_addr(pg), KC_OWN_MAKE(KC_OWNER_VM(0), 0, 64 + i), cacheable);
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             case 4: {          /* a TLB fill from what the tables say now */
                 unsigned cpu = (unsigned)(r & 1);
@@ -855,14 +863,14 @@ static void test_inv_random_agreement(void **state)
                     tfill(f, cpu, TLB_KIND_S2, KC_VMID_HOST, pg, pg, 12);
                 else if (vd)
                     tfill(f, cpu, TLB_KIND_S12, KC_VMID_VM(0), 0x7000000 + ((uint64_t)i << 12), pg, 12);
-                step(f, cpu, EV_TLB_FILL);
+                step(f, cpu, STEP_TLB_FILL);
                 break;
             }
             case 5: {          /* TLB maintenance: drop every entry (KCore's TLBI + DSB) */
                 struct tlbi_op op = { .type = TLBI_ALLE1, .broadcast = true };
                 for (unsigned c = 0; c < NCPU; c++)
                     tlb_invalidate(&f->m.ms.tlb.cpu[c], &op);
-                step(f, 0, EV_TLBI_COMPLETE);
+                step(f, 0, STEP_TLBI_COMPLETE);
                 break;
             }
             case 6:            /* a cache eviction */
@@ -870,11 +878,11 @@ static void test_inv_random_agreement(void **state)
                     cache_evict_index(&f->m.ms.cache,
                                       (unsigned)cache_nth_valid(&f->m.ms.cache,
                                                                 (unsigned)(r % f->m.ms.cache.valid_lines)));
-                step(f, 1, EV_CACHE_EVICT);
+                step(f, 1, STEP_CACHE_EVICT);
                 break;
             case 7:            /* KCore reads (brings lines into the cache) */
                 cache_read(&f->m.ms.cache, (r & 1) ? hslot : own_addr(pg), 8, true, &hd, &l, NULL);
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             default:           /* rarely, a wild store */
                 if ((r >> 50) % 16 == 0) {
@@ -883,7 +891,7 @@ static void test_inv_random_agreement(void **state)
                                                  : KC_OWN_MAKE((r >> 24) % 5, (r >> 27) & 1, (r >> 28) % 128),
                            cacheable);
                 }
-                step(f, 0, EV_CPU);
+                step(f, 0, STEP_CPU);
                 break;
             }
         }

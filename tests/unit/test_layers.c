@@ -24,7 +24,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model/layers.h"
+#include "hyp/kcore/host/l2.h"
+#include "model/layers/refine.h"
 
 
 /* ---- The hand-built machine ---------------------------------------------- */
@@ -95,6 +96,7 @@ static int setup(void **state)
     f->m.cfg.ncpus = NCPU;
     f->m.cfg.mem_mib = MEMB >> 20;
     f->m.cfg.layers = true;
+    f->m.hv = hv_default();
     f->m.cpu = f->cpus;
     for (unsigned i = 0; i < NCPU; i++) {
         f->cpus[i].idx = i;
@@ -180,13 +182,13 @@ static void test_layers_check_refinement_agrees(void **state)
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_WB, 8), 0x1111);
     assert_int_equal(kread(f, VA_NC + 4, 4), 0);
-    assert_int_equal(layers_check_refinement(&f->m, 0), 2);
+    assert_int_equal(layers_check_refinement(&f->m, 0, f->cpus[0].acc, f->cpus[0].nacc), 2);
     assert_int_equal(f->m.nviol, 0);
     /* MMU off: flat, every access bypasses the cache; memory is coherent. */
     f->cpus[0].el2.s1.m = false;
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_NC, 8), 0x2222);
-    assert_int_equal(layers_check_refinement(&f->m, 0), 1);
+    assert_int_equal(layers_check_refinement(&f->m, 0, f->cpus[0].acc, f->cpus[0].nacc), 1);
     assert_int_equal(f->m.nviol, 0);
 }
 
@@ -207,7 +209,7 @@ static void test_layers_check_refinement_stale_tlb(void **state)
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_WB, 8), 0xaaaa);        /* TLB hit: the old page */
     assert_true(f->cpus[0].acc[0].tlb_hit);
-    layers_check_refinement(&f->m, 0);
+    layers_check_refinement(&f->m, 0, f->cpus[0].acc, f->cpus[0].nacc);
     assert_int_equal(f->m.nviol, 1);
     assert_int_equal(f->m.viol[0].invariant, 8);
     assert_non_null(strstr(f->m.viol[0].detail, "stale TLB entry"));
@@ -224,7 +226,7 @@ static void test_layers_check_refinement_bypass_dirty(void **state)
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_NC, 8), 0);               /* bypass: memory */
     assert_int_equal(f->cpus[0].acc[0].cache, CACHE_BYPASS);
-    layers_check_refinement(&f->m, 0);
+    layers_check_refinement(&f->m, 0, f->cpus[0].acc, f->cpus[0].nacc);
     assert_int_equal(f->m.nviol, 1);
     assert_non_null(strstr(f->m.viol[0].detail, "stale memory under a dirty line read with the cache bypassed"));
 }
@@ -244,7 +246,7 @@ static void test_layers_check_refinement_rmw(void **state)
     w.acc = MMU_ACC_WRITE;
     w.val = 6;
     f->cpus[0].acc[f->cpus[0].nacc++] = w;
-    assert_int_equal(layers_check_refinement(&f->m, 0), 1);
+    assert_int_equal(layers_check_refinement(&f->m, 0, f->cpus[0].acc, f->cpus[0].nacc), 1);
     assert_int_equal(f->m.nviol, 0);
 }
 
@@ -875,7 +877,7 @@ static void kpub_free(struct fx *f, unsigned cpu, unsigned vm)
     c->acc[0].acc = MMU_ACC_WRITE;
     c->acc[0].val = VM_STATE_FREE;
     c->nacc = 1;
-    layers_after_kcore_step(&f->m, cpu);
+    layers_after_kcore_step(&f->m, cpu, f->cpus[cpu].acc, f->cpus[cpu].nacc);
     c->nacc = 0;
 }
 

@@ -1,55 +1,34 @@
 /*
- * model/layers.h - the layered model made executable (DESIGN.md, "The layers
- * of the model"; docs/LAYERS.md):
+ * hyp/kcore/host/l2.h - L2, KCore's isolation specification, made
+ * executable (DESIGN.md "The layers of the model"; docs/LAYERS.md): per
+ * page owner, share count and gfn (and, for the page a host stage-2 fault
+ * concerns and a page a hypercall takes from the host, whether the host's
+ * stage 2 maps it); per VM its state and registered vCPUs. Each hypercall
+ * has a pure specification (its row in calls.c), and so do the two stage-2
+ * fault handlers (l2_spec_fault(): the host's lazy identity map, a guest's
+ * exit to the host); at each hypercall's return and at each ERET that ends
+ * a fault's handling the abstraction of L0 (ownership array + stage-2
+ * tables + published page, read through the coherent view) must equal the
+ * specification's post-state, and the registers the principal sees must be
+ * the result the specification gives.
  *
- *   L1 flat    the machine without TLBs and caches: memory is the coherent
- *              view (cache_read_coherent), translation an atomic walk of the
- *              current tables. Every value KCore reads at L0 must be the
- *              value L1 gives for the same access at the same step
- *              (refinement, checked after each KCore step).
- *   L2 spec    the isolation specification: per page owner, share count
- *              and gfn (and, for the page a host stage-2 fault concerns
- *              and a page a hypercall takes from the host, whether the
- *              host's stage 2 maps it); per VM its state and
- *              registered vCPUs. Each hypercall has a pure specification
- *              l2_spec(), and so do the two stage-2 fault handlers
- *              (l2_spec_fault(): the host's lazy identity map, a guest's
- *              exit to the host); at each hypercall's return and at each
- *              ERET that ends a fault's handling the abstraction of L0
- *              (ownership array + stage-2 tables + published page, read
- *              through the coherent view) must equal the specification's
- *              post-state, and the registers the principal sees must be
- *              the result the specification gives.
- *
- * Both report violations as invariant 8 through machine_violation(), the
- * detail naming the layer ("L1 refinement" / "L2 spec") and the access,
- * hypercall or fault. Leaves out: the content of guests' and the host's
- * memory (the spec is about who owns what), the host's stage-2 mappings
- * of other pages (GRANT and TEARDOWN leave them to later faults;
- * invariants 2 and 7 bound them), guests' stage 1.
+ * The checker "spec" (KCore's entry in hv_ops.checkers) runs it, fed by the
+ * step events of the actors (EV_HVC_*, EV_S2_FAULT*, EV_VCPU_ENTRY) and
+ * KCore's writes (EV_ACCESS: a VM slot published FREE). Concurrent calls are
+ * linearized with model/layers/linearize.h. Violations are invariant 8, the
+ * detail naming "L2 spec" and the hypercall or fault. Leaves out: the
+ * content of guests' and the host's memory (the spec is about who owns
+ * what), the host's stage-2 mappings of other pages (GRANT and TEARDOWN
+ * leave them to later faults; invariants 2 and 7 bound them), guests'
+ * stage 1.
  */
-#ifndef HYPSIM_LAYERS_H
-#define HYPSIM_LAYERS_H
+#ifndef HYPSIM_KCORE_L2_H
+#define HYPSIM_KCORE_L2_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "hyp/kcore/abi.h"
 #include "model/machine.h"
-
-/* ---- L1 refinement -------------------------------------------------------- */
-
-/* The L1 flat machine's answer for one KCore data access: the atomic walk
- * of the current EL2 stage-1 tables (coherent view; MMU off = flat) for
- * translation context ctx, and the coherent value at the PA found. Returns
- * 0, or -1 when the flat walk faults (*pa and *val untouched). */
-int layers_l1_read(const struct machine *m, const struct mmu_ctx *ctx, uint64_t va,
-                   unsigned size, uint64_t *pa, uint64_t *val);
-
-/* Check every read KCore's last step made on `cpu` (m->cpu[cpu].acc)
- * against L1; reports invariant 8 on a difference. A read followed in the
- * same step by a write overlapping it (an LSE atomic's read-modify-write)
- * is checked for its translation only: the state after the step holds the
- * written value, not the one read. Returns the number of reads checked. */
-unsigned layers_check_refinement(struct machine *m, unsigned cpu);
 
 /* ---- L2 spec -------------------------------------------------------------- */
 
@@ -190,11 +169,13 @@ uint64_t layers_l2_vm_map(const struct machine *m, unsigned vm, uint64_t gfn);
  * pfn << 12 (never L2_HOST_UNTRACKED). */
 enum l2_host_map layers_l2_host_map(const struct machine *m, uint64_t pfn);
 
-/* ---- Machine hooks -------------------------------------------------------- */
+/* ---- The checker's entry points (its event handler calls them) ----------- */
 int layers_init(struct machine *m);        /* 0 or -1 (out of memory) */
 void layers_free(struct machine *m);
-/* After each step that ran a KCore instruction on cpu. */
-void layers_after_kcore_step(struct machine *m, unsigned cpu);
+/* After each step that ran a KCore instruction on cpu, with the accesses
+ * it made: a VM slot KCore publishes FREE ends that VM's incarnation. */
+void layers_after_kcore_step(struct machine *m, unsigned cpu, const struct msys_access *acc,
+                             unsigned n);
 /* An actor issues hypercall hc with args a (x1..x4) on cpu; guest: a guest's
  * call (VM m->cpu[cpu].guest_vm), else the host's. */
 void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t hc,
@@ -227,5 +208,7 @@ uint64_t layers_fault_skipped(const struct machine *m);
 uint64_t layers_fault_refused_allowed(const struct machine *m);
 /* Faults taken and not yet handled (KCore has not ERETed yet). */
 unsigned layers_faults_in_flight(const struct machine *m);
+
+extern const struct checker_def kc_spec_checker;
 
 #endif

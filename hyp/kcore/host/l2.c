@@ -1,10 +1,9 @@
 /*
- * model/layers.c - L1 refinement and the L2 specification, checked against
- * L0 on every run. See layers.h and docs/LAYERS.md.
- *
- * L1 (flat): after each KCore step, every read the step made is replayed on
- * the flat machine - an atomic walk of the current EL2 stage-1 tables read
- * through the coherent view, then the coherent value at the PA found.
+ * hyp/kcore/host/l2.c - KCore's L2 specification checked against L0 on
+ * every run (the checker "spec"). See l2.h and docs/LAYERS.md. The
+ * per-hypercall parts (footprint, pure spec, return check, ghost effect)
+ * are the rows of calls.c; this file captures, linearizes
+ * (model/layers/linearize.h) and judges.
  *
  * L2 (spec): each hypercall's footprint (the pages, VM states, gfn mappings
  * and vCPUs it reads or writes) is captured at issue, the pure spec
@@ -63,20 +62,14 @@
  * An outcome no serialisation allows (an ERET anywhere else, a wrong
  * syndrome or exit reason) is reported even for a fault that is skipped.
  */
-#include "model/layers.h"
+#include "hyp/kcore/host/kc_host.h"
+#include "model/layers/refine.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* VTCR_EL2 of every stage 2 KCore builds (hyp/kcore/abi.h: T0SZ = 25, SL0 = 1,
- * 4 KiB granule, PS = 2, inner/outer write-back walks, RES1 bit 31). */
-#define L2_VTCR      0x80023559ull
-#define L2_IPA_PAGES (1ull << (KC_IPA_BITS - MEM_PAGE_SHIFT))
-#define L2_KC_END_PFN (KC_END >> MEM_PAGE_SHIFT)
-#define LOOSE(e)     (1u << (unsigned)(-(e)))
-#define L2_MAX_KEYS  (L2_MAX_PAGES + 2 * KC_MAX_IMAGE_PAGES + 2 * KC_MAX_VMS + 8)
 /* ESR_ELx (Arm ARM D17.2.37): EC, and the DFSC/IFSC of an abort; a
  * translation fault at level LL is 0b0001LL. HPFAR_EL2.FIPA: bits [43:4]. */
 #define L2_ESR_EC(e)        (((e) >> 26) & 0x3fu)
@@ -88,102 +81,11 @@
 
 /* ---- Coherent view -------------------------------------------------------- */
 
-static uint64_t rd(const struct machine *m, uint64_t pa)
+uint64_t kc_rd(const struct machine *m, uint64_t pa)
 {
     return cache_coherent_word(&m->ms.cache, pa);
 }
-
-static int coh_read_desc(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
-{
-    const struct machine *m = arg;
-    label_t l;
-
-    (void)cacheable;                       /* L1 has no cache: every walk is coherent */
-    return cache_read_coherent(&m->ms.cache, pa, 8, desc, &l) == MEM_OK ? 0 : -1;
-}
-
-static void bind_coherent(const struct machine *m, struct mmu_ctx *ctx)
-{
-    ctx->ops.read_desc = coh_read_desc;
-    ctx->ops.write_desc = NULL;            /* L1 observes, never updates AF/DBM */
-    ctx->ops.arg = (void *)(uintptr_t)m;
-    ctx->ha = ctx->hd = false;
-}
-
-/* ---- L1 refinement -------------------------------------------------------- */
-
-int layers_l1_read(const struct machine *m, const struct mmu_ctx *ctx, uint64_t va,
-                   unsigned size, uint64_t *pa, uint64_t *val)
-{
-    struct mmu_ctx c = *ctx;
-    struct mmu_result r;
-    struct mmu_fault f;
-    label_t l;
-
-    bind_coherent(m, &c);
-    if (mmu_translate(&c, va, MMU_ACC_READ, false, &r, &f) != 0)
-        return -1;
-    if (cache_read_coherent(&m->ms.cache, r.pa, size, val, &l) != MEM_OK)
-        return -1;
-    *pa = r.pa;
-    return 0;
-}
-
-static bool overlaps(uint64_t a, unsigned an, uint64_t b, unsigned bn)
-{
-    return a < b + bn && b < a + an;
-}
-
-unsigned layers_check_refinement(struct machine *m, unsigned cpu)
-{
-    const struct cpu *c = &m->cpu[cpu];
-    unsigned n = 0;
-
-    for (unsigned i = 0; i < c->nacc; i++) {
-        const struct msys_access *a = &c->acc[i];
-        uint64_t pa1 = 0, v1 = 0;
-        bool rmw = false;
-
-        if (a->acc != MMU_ACC_READ)
-            continue;
-        for (unsigned j = i + 1; j < c->nacc; j++)
-            if (c->acc[j].acc == MMU_ACC_WRITE && overlaps(a->pa, a->size, c->acc[j].pa, c->acc[j].size))
-                rmw = true;
-        n++;
-        if (layers_l1_read(m, &c->el2, a->va, a->size, &pa1, &v1) != 0) {
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, LABEL_HYP,
-                              "L1 refinement: KCore read VA %#llx at PA %#llx (value %#llx%s) but "
-                              "the flat walk of the current tables faults: stale TLB entry",
-                              (unsigned long long)a->va, (unsigned long long)a->pa,
-                              (unsigned long long)a->val, a->tlb_hit ? ", TLB hit" : "");
-            return n;
-        }
-        if (pa1 != a->pa) {
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, LABEL_HYP,
-                              "L1 refinement: KCore read VA %#llx at PA %#llx (value %#llx%s), the flat "
-                              "machine at PA %#llx (value %#llx): stale TLB entry",
-                              (unsigned long long)a->va, (unsigned long long)a->pa,
-                              (unsigned long long)a->val, a->tlb_hit ? ", TLB hit" : "",
-                              (unsigned long long)pa1, (unsigned long long)v1);
-            return n;
-        }
-        if (!rmw && v1 != a->val) {
-            const struct cache_line *l = cache_find(&m->ms.cache, a->pa);
-            const char *cause =
-                a->cache != CACHE_BYPASS ? "the cache returned a value other than the coherent one"
-                : l && l->dirty ? "stale memory under a dirty line read with the cache bypassed"
-                : l ? "memory differs from a clean line (non-cacheable write under it), read with the cache bypassed"
-                    : "memory changed under the read";
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, a->label,
-                              "L1 refinement: KCore read VA %#llx = PA %#llx (%u bytes): value %#llx, "
-                              "the flat machine %#llx: %s",
-                              (unsigned long long)a->va, (unsigned long long)a->pa, a->size,
-                              (unsigned long long)a->val, (unsigned long long)v1, cause);
-            return n;
-        }
-    }
-    return n;
-}
+#define rd kc_rd
 
 /* ---- L2: the abstraction of L0 -------------------------------------------- */
 
@@ -200,8 +102,8 @@ static int coh_walk_s2(const struct machine *m, uint64_t vttbr, uint64_t ipa, st
     ctx.regime = MMU_REGIME_EL10;
     ctx.s2.vm = true;
     ctx.s2.vttbr = vttbr;
-    ctx.s2.vtcr = L2_VTCR;
-    bind_coherent(m, &ctx);
+    ctx.s2.vtcr = m->hv->layout.vtcr;
+    layers_bind_coherent(m, &ctx);
     return mmu_translate_s2(&ctx, ipa, MMU_ACC_READ, true, r, f);
 }
 
@@ -251,7 +153,7 @@ void layers_l2_page(const struct machine *m, uint64_t pfn, struct l2_page *p)
 
 /* FNV-1a over the VM's gfns [0, n) as mapped now (abi.h image hash);
  * *mapped = every gfn is mapped. */
-static uint64_t image_hash_now(const struct machine *m, unsigned vm, uint64_t n, bool *mapped)
+uint64_t l2_image_hash_now(const struct machine *m, unsigned vm, uint64_t n, bool *mapped)
 {
     uint64_t h = KC_FNV_OFFSET;
 
@@ -287,183 +189,17 @@ static struct l2_page *page_of(struct l2_state *s, uint64_t pfn)
     return NULL;
 }
 
-static bool donatable(const struct l2_page *p)
-{
-    return p && p->pfn >= L2_KC_END_PFN && p->owner == KC_OWNER_HOST && p->count == 0;
-}
-
-/* A host call naming VM vm: it must exist. */
-static int64_t vm_check(const struct l2_state *s, uint64_t vm)
-{
-    if (vm >= KC_MAX_VMS || s->vm_state[vm] == VM_STATE_FREE)
-        return HC_EINVAL;
-    return HC_OK;
-}
-
-static void spec_guest(const struct l2_state *pre, const struct l2_call *c, struct l2_state *post,
-                       struct l2_verdict *v)
-{
-    struct l2_page *p = post->npages ? &post->page[0] : NULL;
-
-    switch (c->hc) {
-    case HC_GRANT:
-    case HC_REVOKE:
-        if (!p || !pre->gfn_mapped)
-            v->expect = HC_EINVAL;                 /* gfn not mapped */
-        else if (p->owner != KC_OWNER_VM(c->vm) || p->gfn != c->arg[0])
-            v->expect = HC_EPERM;
-        else if (c->hc == HC_GRANT && p->count >= 0xffffu)
-            v->expect = HC_EINVAL;                 /* count would overflow */
-        else if (c->hc == HC_REVOKE && p->count == 0)
-            v->expect = HC_EINVAL;                 /* nothing to revoke */
-        else {
-            v->expect = HC_OK;
-            p->count = c->hc == HC_GRANT ? p->count + 1 : p->count - 1;
-            if (p->count == 0)
-                p->host = L2_HOST_UNMAPPED;        /* the last grant gone: the host loses it */
-        }
-        break;
-    case HC_POWEROFF:
-        v->expect = HC_OK;
-        if (c->vm < KC_MAX_VMS)
-            post->vm_state[c->vm] = VM_STATE_POWEROFF;
-        break;
-    case HC_YIELD:
-        v->expect = HC_OK;
-        break;
-    default:
-        v->expect = HC_ENOSYS;
-        break;
-    }
-}
-
 void l2_spec(const struct l2_state *pre, const struct l2_call *c, struct l2_state *post,
              struct l2_verdict *v)
 {
-    uint64_t vm = c->arg[0], pfn = c->arg[1], n = c->arg[2];
+    const struct kc_row *row = kc_row(c->hc);
 
     state_copy(post, pre);
     memset(v, 0, sizeof(*v));
-    if (c->guest) {
-        spec_guest(pre, c, post, v);
-        return;
-    }
-    switch (c->hc) {
-    case HC_REGISTER_VM:
-        v->expect = HC_ENOMEM;                     /* no free slot */
-        v->loose = LOOSE(HC_ENOMEM);               /* or no table page for the root */
-        for (unsigned i = 0; i < KC_MAX_VMS; i++)
-            if (pre->vm_state[i] == VM_STATE_FREE) {
-                v->expect = (int64_t)i;
-                post->vm_state[i] = VM_STATE_REGISTERED;
-                post->vcpus[i] = 0;
-                post->image_pages[i] = post->image_hash[i] = 0;
-                break;
-            }
-        break;
-    case HC_REGISTER_VCPU:
-        if (c->arg[1] >= KC_MAX_VCPUS || (v->expect = vm_check(pre, vm)) != HC_OK)
-            v->expect = HC_EINVAL;
-        else if (pre->vm_state[vm] != VM_STATE_REGISTERED && pre->vm_state[vm] != VM_STATE_VERIFIED)
-            v->expect = HC_ESTATE;
-        else if (pre->vcpus[vm] & (1u << c->arg[1]))
-            v->expect = HC_EINVAL;                 /* already registered */
-        else
-            post->vcpus[vm] |= 1u << c->arg[1];
-        break;
-    case HC_SET_BOOT_INFO:
-        if (n == 0 || n > KC_MAX_IMAGE_PAGES || pfn >= pre->mem_pages || n > pre->mem_pages - pfn ||
-            vm_check(pre, vm) != HC_OK)
-            v->expect = HC_EINVAL;
-        else if (pre->vm_state[vm] != VM_STATE_REGISTERED || pre->image_pages[vm])
-            v->expect = HC_ESTATE;
-        else if (pre->gfn_mapped)
-            v->expect = HC_EINVAL;                 /* a gfn of the image is mapped */
-        else {
-            v->loose = LOOSE(HC_ENOMEM);
-            v->expect = HC_OK;
-            for (uint64_t i = 0; i < n; i++)
-                if (!donatable(page_of(post, pfn + i)))
-                    v->expect = HC_EPERM;
-            if (v->expect == HC_OK) {
-                for (uint64_t i = 0; i < n; i++) {
-                    struct l2_page *p = page_of(post, pfn + i);
-                    p->owner = KC_OWNER_VM(vm);
-                    p->count = 0;
-                    p->gfn = i;
-                    p->host = L2_HOST_UNMAPPED;
-                }
-                post->image_pages[vm] = n;
-                post->image_hash[vm] = c->arg[3];
-            }
-        }
-        break;
-    case HC_VERIFY_VM:
-        if ((v->expect = vm_check(pre, vm)) != HC_OK)
-            break;
-        if (pre->vm_state[vm] != VM_STATE_REGISTERED || !pre->image_pages[vm])
-            v->expect = HC_ESTATE;
-        else if (pre->image_mapped && pre->image_now_hash == pre->image_hash[vm])
-            post->vm_state[vm] = VM_STATE_VERIFIED;
-        else {
-            v->expect = HC_EHASH;                  /* never runs: powered off */
-            post->vm_state[vm] = VM_STATE_POWEROFF;
-        }
-        break;
-    case HC_DONATE: {
-        uint64_t gfn = c->arg[2];
-        if (pfn >= pre->mem_pages || gfn >= L2_IPA_PAGES || vm_check(pre, vm) != HC_OK)
-            v->expect = HC_EINVAL;
-        else if (pre->vm_state[vm] != VM_STATE_REGISTERED && pre->vm_state[vm] != VM_STATE_VERIFIED)
-            v->expect = HC_ESTATE;
-        else if (pre->gfn_mapped)
-            v->expect = HC_EINVAL;                 /* gfn already mapped */
-        else {
-            struct l2_page *p = page_of(post, pfn);
-            v->loose = LOOSE(HC_ENOMEM);
-            if (!donatable(p))
-                v->expect = HC_EPERM;
-            else {
-                p->owner = KC_OWNER_VM(vm);
-                p->count = 0;
-                p->gfn = gfn;
-                p->host = L2_HOST_UNMAPPED;        /* the host loses what it gave */
-            }
-        }
-        break;
-    }
-    case HC_RUN_VCPU:
-        if (c->arg[1] >= KC_MAX_VCPUS || vm_check(pre, vm) != HC_OK)
-            v->expect = HC_EINVAL;
-        else if (pre->vm_state[vm] != VM_STATE_VERIFIED)
-            v->expect = HC_ESTATE;
-        else if (!(pre->vcpus[vm] & (1u << c->arg[1])))
-            v->expect = HC_EINVAL;                 /* vCPU not registered */
-        else {
-            v->expect = RUN_EXIT_YIELD;
-            v->exit_any = true;                    /* whichever exit the guest took */
-        }
-        break;
-    case HC_TEARDOWN:
-        if ((v->expect = vm_check(pre, vm)) != HC_OK)
-            break;
-        if (pre->vm_state[vm] != VM_STATE_POWEROFF) {
-            v->expect = HC_ESTATE;
-            break;
-        }
-        for (unsigned i = 0; i < post->npages; i++) {
-            post->page[i].owner = KC_OWNER_HOST;
-            post->page[i].count = 0;
-            post->page[i].gfn = 0;
-        }
-        post->vm_state[vm] = VM_STATE_FREE;
-        post->vcpus[vm] = 0;
-        post->image_pages[vm] = post->image_hash[vm] = 0;
-        break;
-    default:
-        v->expect = HC_ENOSYS;                     /* includes the guests' calls */
-        break;
-    }
+    if (row && row->info.guest == c->guest)
+        row->spec(pre, c, post, v);
+    else
+        v->expect = HC_ENOSYS;                 /* unknown, or the other side's call */
 }
 
 bool l2_result_legal(const struct l2_verdict *v, int64_t r)
@@ -517,136 +253,13 @@ bool l2_fault_legal(const struct l2_fault_verdict *v, enum l2_fault_outcome o)
 
 /* ---- L2: hypercalls in flight ---------------------------------------------- */
 
-/* Footprint items: what a call reads or writes. VMALL(vm) stands for every
- * non-page item of the VM. Ghost state counts: IMAGE(vm) is the boot info
- * SET_BOOT_INFO records and VERIFY_VM reads, VCPU(vm, v) a registration. */
-enum { K_PAGE = 1, K_VMSTATE, K_GFN, K_VCPU, K_RUN, K_IMAGE, K_VMALL };
-#define KEY(k, vm, x) ((uint64_t)(k) << 60 | (uint64_t)((vm) & 0xff) << 52 | ((x) & ((1ull << 52) - 1)))
-#define KEY_KIND(k)   ((unsigned)((k) >> 60))
-#define KEY_VM(k)     ((unsigned)(((k) >> 52) & 0xff))
-
-struct l2_slot {
-    bool live, tainted, truncated;
-    bool is_fault;                 /* a stage-2 fault (`fault`), else a hypercall (`call`) */
-    uint64_t gen;                  /* ghost generation of VM arg[0] at issue */
-    struct l2_call call;
-    struct l2_fault fault;
-    struct l2_state pre;
-    unsigned nr, nw;
-    uint64_t rkey[L2_MAX_KEYS], wkey[L2_MAX_KEYS];
-};
-
-struct layers_state {
-    struct l2_slot *slot;          /* 2 per CPU: [2 * cpu] host, [2 * cpu + 1] guest */
-    unsigned nslots;
-    uint32_t vcpus[KC_MAX_VMS];    /* ghost state (per incarnation: gen) */
-    uint64_t image_pages[KC_MAX_VMS], image_hash[KC_MAX_VMS];
-    /* One per incarnation of a VM slot: bumped when KCore publishes the
-     * slot FREE (a TEARDOWN's effect). A call returning after that point
-     * with an older generation updates no ghost state. */
-    uint64_t gen[KC_MAX_VMS];
-    /* A call issued in an older incarnation succeeded: KCore may have
-     * applied it to the new one (a SET_BOOT_INFO issued while the VM was
-     * being torn down, run after the slot was registered again) or to the
-     * old one; the ghost state is unknown until the next FREE, and calls
-     * that read it are not checked. */
-    bool ghost_unsure[KC_MAX_VMS];
-    uint64_t skipped, fault_skipped;
-    uint64_t fault_refused_allowed;   /* checked host faults refused though mappable */
-    /* A vCPU that exited on a stage-2 fault re-enters at its faulting PC. */
-    struct { bool armed; uint64_t elr; } resume[KC_MAX_VMS][KC_MAX_VCPUS];
-};
-
-static bool key_meets(uint64_t a, uint64_t b)
-{
-    if (a == b)
-        return true;
-    if (KEY_KIND(a) == K_VMALL && KEY_KIND(b) != K_PAGE && KEY_VM(a) == KEY_VM(b))
-        return true;
-    return KEY_KIND(b) == K_VMALL && KEY_KIND(a) != K_PAGE && KEY_VM(a) == KEY_VM(b);
-}
-
-static bool touches_pages(const struct l2_slot *x)
-{
-    for (unsigned j = 0; j < x->nr; j++)
-        if (KEY_KIND(x->rkey[j]) == K_PAGE)
-            return true;
-    for (unsigned j = 0; j < x->nw; j++)
-        if (KEY_KIND(x->wkey[j]) == K_PAGE)
-            return true;
-    return false;
-}
-
-/* Does y write something x reads or writes? A call whose footprint was
- * truncated counts as writing every page. A fault writes no abstract item. */
-static bool writes_into(const struct l2_slot *y, const struct l2_slot *x)
-{
-    if (y->truncated && !y->is_fault && touches_pages(x))
-        return true;
-    for (unsigned i = 0; i < y->nw; i++) {
-        for (unsigned j = 0; j < x->nr; j++)
-            if (key_meets(y->wkey[i], x->rkey[j]))
-                return true;
-        for (unsigned j = 0; j < x->nw; j++)
-            if (key_meets(y->wkey[i], x->wkey[j]))
-                return true;
-    }
-    return false;
-}
-
-static void add_r(struct l2_slot *s, uint64_t k)
-{
-    if (s->nr < L2_MAX_KEYS)
-        s->rkey[s->nr++] = k;
-    else
-        s->truncated = true;
-}
-
-static void add_w(struct l2_slot *s, uint64_t k)
-{
-    if (s->nw < L2_MAX_KEYS)
-        s->wkey[s->nw++] = k;
-    else
-        s->truncated = true;
-}
-
-/* y writes into x: x's check is skipped, and x may now write what y's
- * pages become to it. A footprint captured while another call changes it
- * misses exactly the pages that call moves: a GRANT whose gfn a DONATE
- * maps meanwhile counts the donated page; a TEARDOWN whose VM a DONATE
- * gives one more page reclaims it too. Both pages are in the other call's
- * footprint, so x inherits y's written pages (and is looked at again). */
-static void taint(struct l2_slot *x, const struct l2_slot *y)
-{
-    bool pages = x->call.hc == HC_GRANT || x->call.hc == HC_REVOKE || x->call.hc == HC_TEARDOWN;
-    bool slots = x->call.hc == HC_REGISTER_VM;
-
-    x->tainted = true;
-    if (x->is_fault || y->is_fault)
-        return;                        /* a fault changes no abstract item */
-    /* Only these find what they change in the state (the others' items
-     * come from their arguments): GRANT, REVOKE and TEARDOWN their pages,
-     * REGISTER_VM its slot (one y frees meanwhile). */
-    for (unsigned i = 0; i < y->nw && (pages || slots); i++) {
-        uint64_t k = y->wkey[i];
-        bool have = false;
-        if (pages && KEY_KIND(k) == K_PAGE)
-            ;
-        else if (slots && (KEY_KIND(k) == K_VMSTATE || KEY_KIND(k) == K_VMALL))
-            k = KEY(K_VMALL, KEY_VM(k), 0);
-        else
-            continue;
-        for (unsigned j = 0; j < x->nw && !have; j++)
-            have = x->wkey[j] == k;
-        if (!have)
-            add_w(x, k);
-    }
-}
+void l2_fp_read(struct l2_slot *s, uint64_t k) { lin_read(&s->fp, k); }
+void l2_fp_write(struct l2_slot *s, uint64_t k) { lin_write(&s->fp, k); }
 
 /* The first page at or after *pfn that the ownership array (coherent view)
  * gives to VM vm, outside KCore's region; ~0 if none. Reads the array a
  * page of entries at a time; *pfn is left just after the page found. */
-static uint64_t next_vm_page(const struct machine *m, unsigned vm, uint64_t *pfn)
+uint64_t l2_next_vm_page(const struct machine *m, unsigned vm, uint64_t *pfn)
 {
     uint64_t pages = m->ms.mem.size >> MEM_PAGE_SHIFT, e[512];
 
@@ -669,103 +282,43 @@ static uint64_t next_vm_page(const struct machine *m, unsigned vm, uint64_t *pfn
     return ~0ull;
 }
 
-static void add_page(const struct machine *m, struct l2_slot *s, uint64_t pfn)
+void l2_add_page(const struct machine *m, struct l2_slot *s, uint64_t pfn)
 {
     if (s->pre.npages == L2_MAX_PAGES) {
-        s->truncated = true;
+        s->fp.truncated = true;
         return;
     }
     layers_l2_page(m, pfn, &s->pre.page[s->pre.npages++]);
-    add_w(s, KEY(K_PAGE, 0, pfn));
+    l2_fp_write(s, KEY(K_PAGE, 0, pfn));
 }
 
-/* The abstraction of L0 on the call's footprint, and the footprint's keys. */
+/* The abstraction of L0 on the call's footprint, and the footprint's keys
+ * (the call's row; a host call without one reads its VM's state). */
 static void capture(const struct machine *m, const struct layers_state *ls, struct l2_slot *s)
 {
     const struct l2_call *c = &s->call;
+    const struct kc_row *row = kc_row(c->hc);
     struct l2_state *st = &s->pre;
-    uint64_t vm = c->arg[0];
 
-    memset(st, 0, offsetof(struct l2_state, page));   /* add_page fills each page it adds */
+    memset(st, 0, offsetof(struct l2_state, page));   /* l2_add_page fills each page it adds */
     st->mem_pages = m->ms.mem.size >> MEM_PAGE_SHIFT;
     for (unsigned i = 0; i < KC_MAX_VMS; i++)
         st->vm_state[i] = (unsigned)rd(m, KC_PUB_VM_STATE(i));
     memcpy(st->vcpus, ls->vcpus, sizeof(st->vcpus));
     memcpy(st->image_pages, ls->image_pages, sizeof(st->image_pages));
     memcpy(st->image_hash, ls->image_hash, sizeof(st->image_hash));
-    s->nr = s->nw = 0;
-    s->truncated = false;
+    lin_reset(&s->fp);
+    s->fp.inherit = row ? row->inherit : 0;
 
     if (c->guest) {
-        if (c->hc == HC_GRANT || c->hc == HC_REVOKE) {
-            uint64_t pfn = layers_l2_vm_map(m, c->vm, c->arg[0]);
-            add_r(s, KEY(K_GFN, c->vm, c->arg[0]));
-            st->gfn_mapped = pfn != L2_PFN_NONE;
-            if (st->gfn_mapped)
-                add_page(m, s, pfn);
-        } else if (c->hc == HC_POWEROFF) {
-            add_w(s, KEY(K_VMSTATE, c->vm, 0));
-        }
+        if (row && row->info.guest && row->footprint)
+            row->footprint(m, ls, s);
         return;
     }
-    if (c->hc == HC_REGISTER_VM) {
-        for (unsigned i = 0; i < KC_MAX_VMS; i++) {
-            add_r(s, KEY(K_VMSTATE, i, 0));
-            if (st->vm_state[i] == VM_STATE_FREE)
-                add_w(s, KEY(K_VMALL, i, 0));
-        }
-        return;
-    }
-    if (vm >= KC_MAX_VMS)
-        return;                                    /* EINVAL: nothing read */
-    add_r(s, KEY(K_VMSTATE, vm, 0));
-    switch (c->hc) {
-    case HC_REGISTER_VCPU:
-        add_w(s, KEY(K_VCPU, vm, c->arg[1]));
-        break;
-    case HC_SET_BOOT_INFO: {
-        uint64_t pfn = c->arg[1], n = c->arg[2];
-        add_w(s, KEY(K_IMAGE, vm, 0));
-        if (n == 0 || n > KC_MAX_IMAGE_PAGES || pfn >= st->mem_pages || n > st->mem_pages - pfn)
-            break;
-        for (uint64_t i = 0; i < n; i++) {
-            add_page(m, s, pfn + i);
-            add_w(s, KEY(K_GFN, vm, i));
-            if (layers_l2_vm_map(m, (unsigned)vm, i) != L2_PFN_NONE)
-                st->gfn_mapped = true;
-        }
-        break;
-    }
-    case HC_VERIFY_VM:
-        add_w(s, KEY(K_VMSTATE, vm, 0));
-        add_r(s, KEY(K_IMAGE, vm, 0));
-        for (uint64_t i = 0; i < ls->image_pages[vm] && i < KC_MAX_IMAGE_PAGES; i++)
-            add_r(s, KEY(K_GFN, vm, i));
-        st->image_now_hash = image_hash_now(m, (unsigned)vm, ls->image_pages[vm], &st->image_mapped);
-        break;
-    case HC_DONATE:
-        if (c->arg[1] < st->mem_pages)
-            add_page(m, s, c->arg[1]);
-        if (c->arg[2] < L2_IPA_PAGES) {
-            add_w(s, KEY(K_GFN, vm, c->arg[2]));
-            st->gfn_mapped = layers_l2_vm_map(m, (unsigned)vm, c->arg[2]) != L2_PFN_NONE;
-        }
-        break;
-    case HC_RUN_VCPU:
-        add_r(s, KEY(K_VCPU, vm, c->arg[1]));
-        add_w(s, KEY(K_RUN, vm, c->arg[1]));
-        break;
-    case HC_TEARDOWN: {
-        uint64_t at = 0, pfn;
-        add_w(s, KEY(K_VMALL, vm, 0));
-        add_w(s, KEY(K_VMSTATE, vm, 0));
-        while ((pfn = next_vm_page(m, (unsigned)vm, &at)) != ~0ull)
-            add_page(m, s, pfn);
-        break;
-    }
-    default:
-        break;
-    }
+    if (row && !row->info.guest && row->footprint)
+        row->footprint(m, ls, s);
+    else if (c->arg[0] < KC_MAX_VMS)
+        l2_fp_read(s, KEY(K_VMSTATE, c->arg[0], 0));
 }
 
 /* The abstraction of L0 on a fault's footprint, and its (read) keys. */
@@ -777,13 +330,12 @@ static void capture_fault(const struct machine *m, struct l2_slot *s)
 
     memset(st, 0, offsetof(struct l2_state, page));   /* the page is filled below */
     st->mem_pages = m->ms.mem.size >> MEM_PAGE_SHIFT;
-    s->nr = s->nw = 0;
-    s->truncated = false;
+    lin_reset(&s->fp);
     if (f->guest && f->vm < KC_MAX_VMS) {
         /* The VM's state first: a powered-off VM's fault exits POWEROFF
          * whatever its IPA (a scenario may name one past the IPA space). */
         st->vm_state[f->vm] = (unsigned)rd(m, KC_PUB_VM_STATE(f->vm));
-        add_r(s, KEY(K_VMSTATE, f->vm, 0));
+        l2_fp_read(s, KEY(K_VMSTATE, f->vm, 0));
     }
     if (pfn >= L2_IPA_PAGES)
         return;
@@ -791,67 +343,43 @@ static void capture_fault(const struct machine *m, struct l2_slot *s)
         if (f->vm >= KC_MAX_VMS)
             return;
         st->gfn_mapped = layers_l2_vm_map(m, f->vm, pfn) != L2_PFN_NONE;
-        add_r(s, KEY(K_GFN, f->vm, pfn));
+        l2_fp_read(s, KEY(K_GFN, f->vm, pfn));
         return;
     }
     layers_l2_page(m, pfn, &st->page[0]);
     st->page[0].host = layers_l2_host_map(m, pfn);
     st->npages = 1;
-    add_r(s, KEY(K_PAGE, 0, pfn));
+    l2_fp_read(s, KEY(K_PAGE, 0, pfn));
 }
 
-/* s has just been issued: a live call that writes what s reads or writes
- * taints s, and s taints a live call it writes into. Tainting widens what
- * a call may write (taint()), so a call whose write set grew is looked at
- * again, until nothing changes. */
 static void open_slot(struct layers_state *ls, struct l2_slot *s)
 {
-    struct l2_slot *work[2 * KC_MAX_CPUS];
-    bool queued[2 * KC_MAX_CPUS] = { false };
-    unsigned n = 0;
-
-    s->live = true;
-    s->tainted = s->truncated;
-    for (unsigned i = 0; i < ls->nslots; i++) {
-        struct l2_slot *y = &ls->slot[i];
-        if (y != s && y->live && writes_into(y, s))
-            taint(s, y);
-    }
-    work[n++] = s;                     /* a queue of distinct slots: n <= nslots */
-    queued[s - ls->slot] = true;
-    while (n) {
-        struct l2_slot *y = work[--n];
-        queued[y - ls->slot] = false;
-        for (unsigned i = 0; i < ls->nslots; i++) {
-            struct l2_slot *x = &ls->slot[i];
-            unsigned nw;
-            bool trunc;
-            if (x == y || !x->live || !writes_into(y, x))
-                continue;
-            nw = x->nw;
-            trunc = x->truncated;
-            taint(x, y);
-            if ((x->nw != nw || x->truncated != trunc) && !queued[i]) {
-                work[n++] = x;         /* x writes more now: whom does it reach? */
-                queued[i] = true;
-            }
-        }
-    }
+    lin_open(ls->fps, ls->nslots, &s->fp);
 }
 
 int layers_init(struct machine *m)
 {
     struct layers_state *ls;
 
-    if (m->cfg.ncpus > KC_MAX_CPUS)
-        return -1;                     /* open_slot's queue holds 2 * KC_MAX_CPUS */
+    if (2 * m->cfg.ncpus > LIN_MAX_SLOTS)
+        return -1;                     /* lin_open's queue holds LIN_MAX_SLOTS */
     if (!(ls = calloc(1, sizeof(*ls))))
         return -1;
     ls->nslots = 2 * m->cfg.ncpus;
     ls->slot = calloc(ls->nslots, sizeof(*ls->slot));
-    if (!ls->slot) {
+    ls->fps = calloc(ls->nslots, sizeof(*ls->fps));
+    if (!ls->slot || !ls->fps) {
+        free(ls->slot);
+        free(ls->fps);
         free(ls);
         return -1;
+    }
+    for (unsigned i = 0; i < ls->nslots; i++) {
+        struct l2_slot *sl = &ls->slot[i];
+        sl->fp.cap = L2_MAX_KEYS;
+        sl->fp.rkey = sl->rkey;
+        sl->fp.wkey = sl->wkey;
+        ls->fps[i] = &sl->fp;
     }
     m->layers = ls;
     return 0;
@@ -861,6 +389,7 @@ void layers_free(struct machine *m)
 {
     if (m->layers) {
         free(m->layers->slot);
+        free(m->layers->fps);
         free(m->layers);
         m->layers = NULL;
     }
@@ -868,17 +397,17 @@ void layers_free(struct machine *m)
 
 uint64_t layers_spec_skipped(const struct machine *m)
 {
-    return m->layers ? m->layers->skipped : 0;
+    return m->st.spec_skipped;
 }
 
 uint64_t layers_fault_skipped(const struct machine *m)
 {
-    return m->layers ? m->layers->fault_skipped : 0;
+    return m->st.fault_skipped;
 }
 
 uint64_t layers_fault_refused_allowed(const struct machine *m)
 {
-    return m->layers ? m->layers->fault_refused_allowed : 0;
+    return m->st.fault_refused_allowed;
 }
 
 unsigned layers_faults_in_flight(const struct machine *m)
@@ -886,12 +415,11 @@ unsigned layers_faults_in_flight(const struct machine *m)
     unsigned n = 0;
 
     for (unsigned i = 0; m->layers && i < m->layers->nslots; i++)
-        n += m->layers->slot[i].live && m->layers->slot[i].is_fault;
+        n += m->layers->slot[i].fp.live && m->layers->slot[i].fp.is_fault;
     return n;
 }
 
-/* VM slot vm ends an incarnation: its ghost state starts afresh. */
-static void ghost_free(struct layers_state *ls, unsigned vm)
+void l2_ghost_free(struct layers_state *ls, unsigned vm)
 {
     ls->gen[vm]++;
     ls->ghost_unsure[vm] = false;
@@ -900,26 +428,23 @@ static void ghost_free(struct layers_state *ls, unsigned vm)
     memset(ls->resume[vm], 0, sizeof(ls->resume[vm]));   /* vCPUs start afresh */
 }
 
-void layers_after_kcore_step(struct machine *m, unsigned cpu)
+void layers_after_kcore_step(struct machine *m, unsigned cpu, const struct msys_access *acc,
+                             unsigned n)
 {
-    const struct cpu *c = &m->cpu[cpu];
-    unsigned n;
-
+    (void)cpu;
     if (!m->layers || !m->cfg.layers)
         return;
-    m->st.refinement_checks += layers_check_refinement(m, cpu);
     /* A TEARDOWN's linearization point for the ghost state: KCore
      * publishes the slot FREE (hyp/kcore/hypercall.c hc_teardown). */
-    n = c->nacc < CPU_MAX_ACCESS ? c->nacc : CPU_MAX_ACCESS;
     uint64_t seen = 0;                 /* a 64-bit store arrives as two halves */
     for (unsigned i = 0; i < n; i++) {
-        const struct msys_access *a = &c->acc[i];
+        const struct msys_access *a = &acc[i];
         if (a->acc != MMU_ACC_WRITE || a->pa < KC_PUB_VM_STATE(0) ||
             a->pa >= KC_PUB_VM_STATE(KC_MAX_VMS))
             continue;
         unsigned vm = (unsigned)((a->pa - KC_PUB_VM_STATE(0)) / 8);
         if (!(seen & (1ull << vm)) && rd(m, KC_PUB_VM_STATE(vm)) == VM_STATE_FREE)
-            ghost_free(m->layers, vm);
+            l2_ghost_free(m->layers, vm);
         seen |= 1ull << vm;
     }
 }
@@ -927,9 +452,9 @@ void layers_after_kcore_step(struct machine *m, unsigned cpu)
 /* Is s a live call of the host on VM vm whose spec reads ghost state? */
 static bool ghost_reader(const struct l2_slot *s, uint64_t vm)
 {
-    return s->live && !s->is_fault && !s->call.guest && s->call.arg[0] == vm &&
-           (s->call.hc == HC_REGISTER_VCPU || s->call.hc == HC_SET_BOOT_INFO ||
-            s->call.hc == HC_VERIFY_VM || s->call.hc == HC_RUN_VCPU);
+    const struct kc_row *row = kc_row(s->call.hc);
+    return s->fp.live && !s->fp.is_fault && !s->call.guest && s->call.arg[0] == vm && row &&
+           row->reads_ghost;
 }
 
 void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t hc,
@@ -941,7 +466,7 @@ void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t h
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     s = &ls->slot[2 * cpu + guest];
-    s->is_fault = false;
+    s->fp.is_fault = false;
     memset(&s->call, 0, sizeof(s->call));
     s->call.hc = hc;
     memcpy(s->call.arg, a, sizeof(s->call.arg));
@@ -951,7 +476,7 @@ void layers_on_hvc_issue(struct machine *m, unsigned cpu, bool guest, uint64_t h
     s->gen = !guest && a[0] < KC_MAX_VMS ? ls->gen[a[0]] : 0;
     open_slot(ls, s);
     if (!guest && a[0] < KC_MAX_VMS && ls->ghost_unsure[a[0]] && ghost_reader(s, a[0]))
-        s->tainted = true;             /* its ghost pre-state is unknown */
+        s->fp.tainted = true;          /* its ghost pre-state is unknown */
 }
 
 void layers_on_s2_fault(struct machine *m, unsigned cpu, bool guest)
@@ -964,7 +489,7 @@ void layers_on_s2_fault(struct machine *m, unsigned cpu, bool guest)
         return;
     c = &m->cpu[cpu];
     s = &ls->slot[2 * cpu + guest];
-    s->is_fault = true;
+    s->fp.is_fault = true;
     memset(&s->fault, 0, sizeof(s->fault));
     s->fault.guest = guest;
     s->fault.vm = guest ? c->guest_vm : KC_MAX_VMS;
@@ -981,20 +506,8 @@ void layers_on_s2_fault(struct machine *m, unsigned cpu, bool guest)
 
 static const char *hc_str(uint64_t hc)
 {
-    switch (hc) {
-    case HC_REGISTER_VM: return "HC_REGISTER_VM";
-    case HC_REGISTER_VCPU: return "HC_REGISTER_VCPU";
-    case HC_SET_BOOT_INFO: return "HC_SET_BOOT_INFO";
-    case HC_VERIFY_VM: return "HC_VERIFY_VM";
-    case HC_DONATE: return "HC_DONATE";
-    case HC_RUN_VCPU: return "HC_RUN_VCPU";
-    case HC_TEARDOWN: return "HC_TEARDOWN";
-    case HC_GRANT: return "HC_GRANT";
-    case HC_REVOKE: return "HC_REVOKE";
-    case HC_POWEROFF: return "HC_POWEROFF";
-    case HC_YIELD: return "HC_YIELD";
-    default: return "unknown hypercall";
-    }
+    const struct kc_row *row = kc_row(hc);
+    return row ? row->info.sym : "unknown hypercall";
 }
 
 static void owner_str(unsigned o, char *b, size_t n)
@@ -1047,9 +560,10 @@ static bool page_eq(const struct l2_page *a, const struct l2_page *b)
 static bool matches(const struct machine *m, const struct l2_call *c, int64_t r,
                     const struct l2_state *want, char *why, size_t n)
 {
+    const struct kc_row *row = kc_row(c->hc);
     unsigned vm = c->guest ? c->vm : (unsigned)c->arg[0];
 
-    if (!c->guest && c->hc == HC_REGISTER_VM)
+    if (!c->guest && row && row->vm_from_result)
         vm = r >= 0 && r < KC_MAX_VMS ? (unsigned)r : KC_MAX_VMS;
     if (vm < KC_MAX_VMS) {
         unsigned now = (unsigned)rd(m, KC_PUB_VM_STATE(vm));
@@ -1072,19 +586,12 @@ static bool matches(const struct machine *m, const struct l2_call *c, int64_t r,
             return false;
         }
     }
-    if (!c->guest && c->hc == HC_TEARDOWN && vm < KC_MAX_VMS && want->vm_state[vm] == VM_STATE_FREE) {
-        uint64_t at = 0, pfn = next_vm_page(m, vm, &at);
-        if (pfn != ~0ull) {
-            snprintf(why, n, "page %#llx is still owned by VM %u, the spec says it owns nothing",
-                     (unsigned long long)(pfn << MEM_PAGE_SHIFT), vm);
-            return false;
-        }
-    }
+    if (!c->guest && row && !row->info.guest && row->post_check)
+        return row->post_check(m, c, want, why, n);
     return true;
 }
 
-/* Check one returned call against pre. Returns true if L0 agrees. */
-static bool check_call(const struct machine *m, const struct l2_call *c, const struct l2_state *pre,
+bool l2_check_call(const struct machine *m, const struct l2_call *c, const struct l2_state *pre,
                        int64_t r, char *why, size_t n)
 {
     struct l2_state *post = malloc(sizeof(*post));
@@ -1114,36 +621,22 @@ static bool check_call(const struct machine *m, const struct l2_call *c, const s
 static void ghost_update(struct layers_state *ls, const struct l2_slot *s, int64_t r)
 {
     const struct l2_call *c = &s->call;
+    const struct kc_row *row = kc_row(c->hc);
     uint64_t vm = c->arg[0];
 
-    if (c->guest || r < 0 || c->hc == HC_REGISTER_VM || vm >= KC_MAX_VMS)
+    if (c->guest || r < 0 || !row || row->info.guest || row->vm_from_result || vm >= KC_MAX_VMS)
         return;
     if (s->gen != ls->gen[vm]) {
-        if (c->hc == HC_REGISTER_VCPU || c->hc == HC_SET_BOOT_INFO) {
+        if (row->writes_ghost) {
             ls->ghost_unsure[vm] = true;
             for (unsigned i = 0; i < ls->nslots; i++)
                 if (ghost_reader(&ls->slot[i], vm))
-                    ls->slot[i].tainted = true;
+                    ls->slot[i].fp.tainted = true;
         }
         return;
     }
-    switch (c->hc) {
-    case HC_TEARDOWN:           /* seen as no FREE publication: hand-built states */
-        ghost_free(ls, (unsigned)vm);
-        break;
-    case HC_REGISTER_VCPU:
-        if (c->arg[1] < KC_MAX_VCPUS) {
-            ls->vcpus[vm] |= 1u << c->arg[1];
-            ls->resume[vm][c->arg[1]].armed = false;
-        }
-        break;
-    case HC_SET_BOOT_INFO:
-        ls->image_pages[vm] = c->arg[2];
-        ls->image_hash[vm] = c->arg[3];
-        break;
-    default:
-        break;
-    }
+    if (row->ghost)
+        row->ghost(ls, c);
 }
 
 void layers_on_hvc_return(struct machine *m, unsigned cpu, bool guest, int64_t r, bool exited)
@@ -1155,40 +648,28 @@ void layers_on_hvc_return(struct machine *m, unsigned cpu, bool guest, int64_t r
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     s = &ls->slot[2 * cpu + guest];
-    if (!s->live || s->is_fault)
+    if (!s->fp.live || s->fp.is_fault)
         return;
-    s->live = false;
+    s->fp.live = false;
     if (exited) {
-        if (s->call.hc != HC_YIELD && s->call.hc != HC_POWEROFF) {
-            ls->skipped++;                         /* abandoned: the VM was powered off */
+        const struct kc_row *row = kc_row(s->call.hc);
+        if (!row || !row->info.exits) {
+            m->st.spec_skipped++;                         /* abandoned: the VM was powered off */
             return;
         }
         r = HC_OK;
     }
     ghost_update(ls, s, r);
-    if (s->tainted) {
-        ls->skipped++;
+    if (s->fp.tainted) {
+        m->st.spec_skipped++;
         return;
     }
     m->st.spec_checks++;
-    if (check_call(m, &s->call, &s->pre, r, why, sizeof(why)))
+    if (l2_check_call(m, &s->call, &s->pre, r, why, sizeof(why)))
         return;
-    if (s->call.hc == HC_VERIFY_VM && !s->call.guest && s->call.arg[0] < KC_MAX_VMS) {
-        /* The image may have changed under the call without a write: a
-         * clean line over memory the host wrote non-cacheably, evicted (the
-         * coherent view of a page the host gave away). Either hash is legal. */
-        struct l2_state *alt = malloc(sizeof(*alt));
-        char why2[200];
-        bool ok = false;
-        if (alt) {
-            *alt = s->pre;
-            alt->image_now_hash = image_hash_now(m, (unsigned)s->call.arg[0],
-                                                 alt->image_pages[s->call.arg[0]], &alt->image_mapped);
-            ok = (alt->image_now_hash != s->pre.image_now_hash || alt->image_mapped != s->pre.image_mapped) &&
-                 check_call(m, &s->call, alt, r, why2, sizeof(why2));
-            free(alt);
-        }
-        if (ok)
+    {
+        const struct kc_row *row = kc_row(s->call.hc);
+        if (!s->call.guest && row && !row->info.guest && row->recheck && row->recheck(m, s, r))
             return;
     }
     {
@@ -1343,7 +824,7 @@ static void fault_return(struct machine *m, unsigned cpu, struct l2_slot *s, uin
     enum l2_fault_outcome got;
     char why[256] = "";
 
-    s->live = false;
+    s->fp.live = false;
     post = malloc(sizeof(*post));
     if (!post)
         return;
@@ -1353,14 +834,14 @@ static void fault_return(struct machine *m, unsigned cpu, struct l2_slot *s, uin
         /* The vCPU HC_RUN_VCPU entered (the host's call in flight here)
          * must re-enter at the faulting PC. */
         const struct l2_slot *h = &ls->slot[2 * cpu];
-        if (h->live && !h->is_fault && h->call.hc == HC_RUN_VCPU && h->call.arg[0] == f->vm &&
+        if (h->fp.live && !h->fp.is_fault && h->call.hc == HC_RUN_VCPU && h->call.arg[0] == f->vm &&
             h->call.arg[1] < KC_MAX_VCPUS) {
             ls->resume[f->vm][h->call.arg[1]].armed = true;
             ls->resume[f->vm][h->call.arg[1]].elr = f->elr;
         }
     }
-    if (s->tainted && got != L2_FAULT_OTHER) {
-        ls->fault_skipped++;                       /* either serialisation is legal */
+    if (s->fp.tainted && got != L2_FAULT_OTHER) {
+        m->st.fault_skipped++;                       /* either serialisation is legal */
         free(post);
         return;
     }
@@ -1376,7 +857,7 @@ static void fault_return(struct machine *m, unsigned cpu, struct l2_slot *s, uin
          * out of table memory, which the checker cannot see (KCore's pool
          * is private): counted, so that a KCore refusing what it should
          * map shows in every summary. */
-        ls->fault_refused_allowed++;
+        m->st.fault_refused_allowed++;
         if (!fault_matches(m, f, &s->pre, post->npages ? post->page[0].host : L2_HOST_UNTRACKED, why,
                            sizeof(why)))
             fault_violation(m, cpu, f, got, why, NULL);
@@ -1392,7 +873,7 @@ void layers_on_s2_fault_return(struct machine *m, unsigned cpu, bool guest, uint
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     s = &ls->slot[2 * cpu + guest];
-    if (s->live && s->is_fault)
+    if (s->fp.live && s->fp.is_fault)
         fault_return(m, cpu, s, x0, x1);
 }
 
@@ -1406,11 +887,11 @@ void layers_on_vcpu_entry(struct machine *m, unsigned cpu)
     if (!ls || !m->cfg.layers || 2 * cpu + 1 >= ls->nslots)
         return;
     h = &ls->slot[2 * cpu];
-    if (h->live && h->is_fault) {                  /* the host's fault ends in a guest */
+    if (h->fp.live && h->fp.is_fault) {            /* the host's fault ends in a guest */
         fault_return(m, cpu, h, 0, 0);
         return;
     }
-    if (!h->live || h->call.guest || h->call.hc != HC_RUN_VCPU)
+    if (!h->fp.live || h->call.guest || h->call.hc != HC_RUN_VCPU)
         return;
     vm = h->call.arg[0];
     vcpu = h->call.arg[1];
@@ -1424,3 +905,81 @@ void layers_on_vcpu_entry(struct machine *m, unsigned cpu)
                           (unsigned)vm, (unsigned)vcpu, (unsigned long long)c->eret_elr,
                           (unsigned long long)ls->resume[vm][vcpu].elr);
 }
+
+uint64_t kc_image_hash_pfns(const struct machine *m, uint64_t pfn, unsigned n)
+{
+    uint64_t h = KC_FNV_OFFSET;
+    for (uint64_t pa = pfn << MEM_PAGE_SHIFT; pa < (pfn + n) << MEM_PAGE_SHIFT; pa += 8) {
+        uint64_t w = rd(m, pa);
+        for (int b = 0; b < 8; b++)
+            h = (h ^ ((w >> (8 * b)) & 0xff)) * KC_FNV_PRIME;
+    }
+    return h;
+}
+
+/* ---- The checker (model/checker.h): fed by the actors' events ----------- */
+
+static void spec_event(struct machine *m, void *stp, const struct ev *e)
+{
+    struct layers_state *ls = stp;
+    unsigned cpu = e->cpu < 0 ? 0 : (unsigned)e->cpu;
+
+    switch (e->kind) {
+    case EV_STEP_BEGIN:
+        ls->nacc = 0;
+        break;
+    case EV_ACCESS:
+        if (e->u.access.who == LABEL_HYP && ls->nacc < CPU_MAX_ACCESS)
+            ls->acc[ls->nacc++] = e->u.access;
+        break;
+    case EV_STEP_END:
+        if (!m->stop && e->u.step.ran_hyp)
+            layers_after_kcore_step(m, cpu, ls->acc, ls->nacc);
+        ls->nacc = 0;
+        break;
+    case EV_HVC_ISSUE:
+        layers_on_hvc_issue(m, cpu, e->u.hvc.guest, e->u.hvc.hc, e->u.hvc.a);
+        break;
+    case EV_HVC_RETURN:
+        layers_on_hvc_return(m, cpu, e->u.hvc.guest, e->u.hvc.r, e->u.hvc.exited);
+        break;
+    case EV_S2_FAULT:
+        layers_on_s2_fault(m, cpu, e->u.fault.guest);
+        break;
+    case EV_S2_FAULT_RETURN:
+        layers_on_s2_fault_return(m, cpu, e->u.fault.guest, e->u.fault.x0, e->u.fault.x1);
+        break;
+    case EV_VCPU_ENTRY:
+        layers_on_vcpu_entry(m, cpu);
+        break;
+    default:
+        break;
+    }
+}
+
+static int spec_init(struct machine *m, void **st)
+{
+    if (layers_init(m) != 0)
+        return -1;
+    *st = m->layers;
+    return 0;
+}
+
+static void spec_free(struct machine *m, void *st)
+{
+    (void)st;
+    layers_free(m);
+}
+
+const struct checker_def kc_spec_checker = {
+    .name = "spec",
+    .what = "invariant 8, L2: every hypercall and stage-2 fault against KCore's specification",
+    .events = EV_BIT(EV_STEP_BEGIN) | EV_BIT(EV_ACCESS) | EV_BIT(EV_STEP_END) | EV_BIT(EV_HVC_ISSUE) |
+              EV_BIT(EV_HVC_RETURN) | EV_BIT(EV_S2_FAULT) | EV_BIT(EV_S2_FAULT_RETURN) |
+              EV_BIT(EV_VCPU_ENTRY),
+    .init = spec_init,
+    .free = spec_free,
+    .on_event = spec_event,
+};
+
+const struct checker_def *const kc_checkers[] = { &kc_spec_checker, NULL };
