@@ -94,6 +94,32 @@ static void test_campaign_space_run_config_seeds(void **state)
     assert_int_equal(cfg.ncpus, base.ncpus);    /* the rest is the base config */
 }
 
+/* --shard K/N: digits only, 1 <= K <= N < 2^32; "1/-4" was read by %u as
+ * 1/4294967292 (issue 14). */
+static void test_campaign_shard_parse_strict(void **state)
+{
+    static const char *bad[] = {
+        "1/-4", "-1/4", "+1/4", "1/+4", " 1/4", "1/ 4", "1/4 ", "1 /4", "1/4x", "1/4/", "0/4", "5/4",
+        "1/0", "0/0", "1/4294967296", "4294967296/4294967296", "99999999999999999999/1", "1/", "/4",
+        "", "1", "1//4", "0x1/4", "1/0x4", "1,4", "1\n/4",
+    };
+    struct campaign_shard sh = { 7, 9 };
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (campaign_shard_parse(bad[i], &sh) == 0)
+            fail_msg("shard '%s' accepted", bad[i]);
+        assert_int_equal(sh.k, 7);              /* untouched */
+    }
+    assert_int_equal(campaign_shard_parse(NULL, &sh), -1);
+    assert_int_equal(campaign_shard_parse("1/4", &sh), 0);
+    assert_int_equal(sh.k, 1);
+    assert_int_equal(sh.n, 4);
+    assert_int_equal(campaign_shard_parse("4294967295/4294967295", &sh), 0);
+    assert_true(sh.k == UINT32_MAX && sh.n == UINT32_MAX);
+    assert_int_equal(campaign_shard_parse("007/10", &sh), 0);
+    assert_int_equal(sh.k, 7);
+}
+
 /* sum_{k<=P} C(D,k) (cpus-1)^k, 1 for a single CPU, saturating. */
 static void test_campaign_exhaustive_space_counts(void **state)
 {
@@ -113,6 +139,9 @@ struct pool_item { uint64_t j, pid; char why[64]; };
 
 struct pool_test {
     uint64_t crash_at, stop_at_item;
+    uint64_t stop_after;                        /* set *stop once this many are emitted */
+    volatile sig_atomic_t stop;
+    unsigned nticks;
     uint64_t emitted[64];
     unsigned nemitted, nlost;
     char why[64];
@@ -157,15 +186,24 @@ static int pool_emit(void *arg, uint64_t j, const void *out)
     assert_int_equal(r->j, j);
     assert_true(t->nemitted < 64);
     t->emitted[t->nemitted++] = j;
+    if (t->nemitted == t->stop_after)
+        t->stop = 1;                            /* as a signal handler would */
     return 0;
+}
+
+static void pool_tick(void *arg, double elapsed_s)
+{
+    struct pool_test *t = arg;
+    (void)elapsed_s;
+    t->nticks++;
 }
 
 /* Items come back in index order whatever order they finish in, each from
  * its own process; a worker that dies costs its item only. */
 static void test_campaign_pool_in_order_and_crash_isolated(void **state)
 {
-    struct pool_test t = { .crash_at = 5, .stop_at_item = UINT64_MAX };
-    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit };
+    struct pool_test t = { .crash_at = 5, .stop_at_item = UINT64_MAX, .stop_after = UINT64_MAX };
+    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit, NULL };
     struct campaign_pool_limits lim = { .jobs = 3, .total = 20 };
     struct campaign_pool_end end;
     (void)state;
@@ -184,8 +222,8 @@ static void test_campaign_pool_in_order_and_crash_isolated(void **state)
  * everything before it is. */
 static void test_campaign_pool_stops_at_lowest_stopping_item(void **state)
 {
-    struct pool_test t = { .crash_at = UINT64_MAX, .stop_at_item = 6 };
-    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit };
+    struct pool_test t = { .crash_at = UINT64_MAX, .stop_at_item = 6, .stop_after = UINT64_MAX };
+    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit, NULL };
     struct campaign_pool_limits lim = { .jobs = 4, .total = UINT64_MAX };
     struct campaign_pool_end end;
     (void)state;
@@ -195,6 +233,42 @@ static void test_campaign_pool_stops_at_lowest_stopping_item(void **state)
     assert_int_equal(t.nemitted, 7);
     for (unsigned i = 0; i < 7; i++)
         assert_int_equal(t.emitted[i], i);
+}
+
+/* The stop flag (a signal) ends the pool: workers in flight are killed,
+ * nothing is emitted after the flag is seen, and what was emitted is a
+ * prefix of the items. */
+static void test_campaign_pool_stop_flag_ends_with_a_prefix(void **state)
+{
+    struct pool_test t = { .crash_at = UINT64_MAX, .stop_at_item = UINT64_MAX, .stop_after = 4 };
+    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit, pool_tick };
+    struct campaign_pool_limits lim = { .jobs = 3, .total = UINT64_MAX, .stop = &t.stop };
+    struct campaign_pool_end end;
+    (void)state;
+    assert_int_equal(campaign_pool_run(&lim, &ops, sizeof(struct pool_item), &end), 0);
+    assert_true(end.interrupted);
+    assert_false(end.failed);
+    assert_int_equal(t.nemitted, 4);
+    assert_int_equal(end.emitted, 4);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(t.emitted[i], i);
+    assert_true(t.nticks >= 1);
+    assert_int_equal(t.nlost, 0);               /* killed workers are dropped, not lost */
+}
+
+/* A flag already set starts nothing. */
+static void test_campaign_pool_stop_flag_before_start(void **state)
+{
+    struct pool_test t = { .crash_at = UINT64_MAX, .stop_at_item = UINT64_MAX, .stop_after = UINT64_MAX,
+                           .stop = 1 };
+    struct campaign_pool_ops ops = { &t, pool_work, pool_lost, pool_arrived, pool_emit, NULL };
+    struct campaign_pool_limits lim = { .jobs = 2, .total = 10, .stop = &t.stop };
+    struct campaign_pool_end end;
+    (void)state;
+    assert_int_equal(campaign_pool_run(&lim, &ops, sizeof(struct pool_item), &end), 0);
+    assert_true(end.interrupted);
+    assert_int_equal(end.started, 0);
+    assert_int_equal(t.nemitted, 0);
 }
 
 /* ---- Summary -------------------------------------------------------------------- */
@@ -280,9 +354,11 @@ static void test_campaign_summary_json_explore_and_merge(void **state)
     assert_non_null(je);
     assert_non_null(jm);
     assert_string_equal(keys_of(je), "type,campaign,result,runs,steps,violations,errors,"
-                                     "violations_by_invariant,first_violation,complete,elapsed_s,steps_per_s,");
+                                     "violations_by_invariant,first_violation,complete,partial,elapsed_s,"
+                                     "steps_per_s,");
     assert_string_equal(keys_of(jm), "type,campaign,shards,result,runs,steps,violations,errors,"
-                                     "violations_by_invariant,first_violation,elapsed_s,");
+                                     "violations_by_invariant,first_violation,partial,elapsed_s,");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(je, "partial")));
     assert_string_equal(keys_of(cJSON_GetObjectItem(jm, "first_violation")),
                         "run,seed,invariant,step,detail,trace,time_s,steps_before,");
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(je, "violations_by_invariant"), "3")->valueint, 1);
@@ -329,7 +405,7 @@ static void test_campaign_junit_escapes_and_counts(void **state)
 {
     struct campaign_record r[3] = { rec(0, CAMPAIGN_OK, 0, 10), rec(1, CAMPAIGN_VIOLATION, 4, 10),
                                     rec(2, CAMPAIGN_ERROR, 0, 1) };
-    struct campaign_junit j = { "m<&>\"'", r, 3, 1.5 };
+    struct campaign_junit j = { "m<&>\"'", r, 3, 1.5, false };
     char *x;
     (void)state;
     r[1].detail = (char *)"word <0x10> of VM \"1\" & 'VM 2'\x01\x1f\tend";
@@ -344,12 +420,27 @@ static void test_campaign_junit_escapes_and_counts(void **state)
     assert_non_null(strstr(x, "<error message=\"worker died\" type=\"internal error\"></error>"));
     assert_non_null(strstr(x, "name=\"run 0 seed 1\" time=\"0.000\"/>"));
     assert_null(strchr(x, '\x01'));
+    assert_null(strstr(x, "<properties>"));    /* a finished campaign has none */
+    free(x);
+}
+
+/* An interrupted campaign's report says so (issue 14: an interrupted
+ * explore must not leave a report that looks current). */
+static void test_campaign_junit_partial_property(void **state)
+{
+    struct campaign_record r[1] = { rec(0, CAMPAIGN_OK, 0, 10) };
+    struct campaign_junit j = { "kcore", r, 1, 1, true };
+    char *x;
+    (void)state;
+    x = junit_text(&j);
+    assert_non_null(strstr(x, "time=\"1.000\">\n    <properties>\n      <property name=\"partial\" "
+                              "value=\"true\"/>\n    </properties>\n    <testcase "));
     free(x);
 }
 
 static void test_campaign_junit_empty_campaign(void **state)
 {
-    struct campaign_junit j = { "kcore", NULL, 0, 0 };
+    struct campaign_junit j = { "kcore", NULL, 0, 0, false };
     char *x;
     (void)state;
     x = junit_text(&j);
@@ -407,6 +498,28 @@ static void test_campaign_merge_two_shards(void **state)
     assert_int_equal(cJSON_GetObjectItem(j, "shards")->valueint, 2);
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "campaign"), "shard"));
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "campaign"), "kcore"));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "partial")));
+    cJSON_Delete(j);
+    campaign_merge_free(&mg);
+}
+
+/* A merge of an interrupted shard is partial too. */
+static void test_campaign_merge_partial_shard(void **state)
+{
+    struct campaign_merge mg;
+    struct campaign_summary s;
+    cJSON *j = NULL;
+    char err[256];
+    (void)state;
+    campaign_merge_init(&mg);
+    assert_int_equal(merge_text(&mg, "a", RUN(0, "ok") SUMMARY(CAMP("null", "1/2"), "0"), err, sizeof(err)), 0);
+    assert_int_equal(merge_text(&mg, "b", RUN(1, "ok")
+                                "{\"type\":\"summary\"," CAMP("null", "2/2") ",\"partial\":true}\n",
+                                err, sizeof(err)), 0);
+    assert_int_equal(campaign_merge_finish(&mg, err, sizeof(err)), 0);
+    assert_true(mg.partial);
+    campaign_merge_summary(&mg, &s, &j);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "partial")));
     cJSON_Delete(j);
     campaign_merge_free(&mg);
 }
@@ -491,15 +604,20 @@ int main(void)
         cmocka_unit_test(test_campaign_space_shards_cover_runs_once),
         cmocka_unit_test(test_campaign_space_local_count_shard_past_runs),
         cmocka_unit_test(test_campaign_space_run_config_seeds),
+        cmocka_unit_test(test_campaign_shard_parse_strict),
         cmocka_unit_test(test_campaign_exhaustive_space_counts),
         cmocka_unit_test(test_campaign_pool_in_order_and_crash_isolated),
         cmocka_unit_test(test_campaign_pool_stops_at_lowest_stopping_item),
+        cmocka_unit_test(test_campaign_pool_stop_flag_ends_with_a_prefix),
+        cmocka_unit_test(test_campaign_pool_stop_flag_before_start),
         cmocka_unit_test(test_campaign_summary_add_counts_and_first),
         cmocka_unit_test(test_campaign_summary_json_explore_and_merge),
         cmocka_unit_test(test_campaign_json_u64_round_trip),
         cmocka_unit_test(test_campaign_junit_escapes_and_counts),
         cmocka_unit_test(test_campaign_junit_empty_campaign),
+        cmocka_unit_test(test_campaign_junit_partial_property),
         cmocka_unit_test(test_campaign_merge_two_shards),
+        cmocka_unit_test(test_campaign_merge_partial_shard),
         cmocka_unit_test(test_campaign_merge_refusals),
         cmocka_unit_test(test_campaign_merge_no_input_time_and_stop),
     };

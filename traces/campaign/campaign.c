@@ -113,6 +113,13 @@ static void to_record(const struct campaign_result *r, struct campaign_record *k
         k->trace = (char *)r->trace;
 }
 
+static void op_tick(void *arg, double elapsed_s)
+{
+    struct engine *e = arg;
+    if (e->sink && e->sink->tick)
+        e->sink->tick(e->sink->arg, &e->o->summary, elapsed_s);
+}
+
 static int op_emit(void *arg, uint64_t j, const void *out)
 {
     struct engine *e = arg;
@@ -127,15 +134,17 @@ static int op_emit(void *arg, uint64_t j, const void *out)
     return campaign_records_push(&e->o->records, &k);
 }
 
-int campaign_explore(const struct campaign *c, FILE *out, const struct campaign_sink *sink,
-                     struct campaign_outcome *o)
+int campaign_explore(const struct campaign *c, FILE *out, const volatile sig_atomic_t *stop,
+                     const struct campaign_sink *sink, struct campaign_outcome *o)
 {
     struct engine e = { c, out, sink, o, 0 };
-    struct campaign_pool_ops ops = { &e, op_work, op_lost, op_arrived, op_emit };
+    struct campaign_pool_ops ops = { &e, op_work, op_lost, op_arrived, op_emit,
+                                     sink && sink->tick ? op_tick : NULL };
     struct campaign_pool_limits lim = {
         .jobs = c->jobs,
         .total = campaign_space_local_count(&c->space, c->runs),
         .time_s = c->time_s,
+        .stop = stop,
     };
     struct campaign_pool_end end;
     struct campaign_summary_meta meta = { .kind = CAMPAIGN_SUMMARY_EXPLORE };
@@ -145,14 +154,17 @@ int campaign_explore(const struct campaign *c, FILE *out, const struct campaign_
     campaign_pool_run(&lim, &ops, sizeof(struct campaign_result), &end);
     o->elapsed_s = end.elapsed_s;
     o->timed_out = end.timed_out;
+    o->interrupted = end.interrupted;
     o->failed = end.failed;
     if (end.failed && end.why && end.err)
         snprintf(o->err, sizeof(o->err), "%s: %s", end.why, strerror(end.err));
     else if (end.failed)
         snprintf(o->err, sizeof(o->err), "%s", end.why ? end.why : "out of memory");
-    o->complete = !end.failed && (end.stopped || (c->runs && end.emitted == lim.total));
+    o->complete = !end.failed && !end.interrupted &&
+                  (end.stopped || (c->runs && end.emitted == lim.total));
     meta.campaign = campaign_config_json(c);
     meta.complete = o->complete;
+    meta.partial = o->interrupted;
     meta.elapsed_s = o->elapsed_s;
     campaign_json_print_line(out, campaign_summary_json(&o->summary, &meta));
     return o->failed ? -1 : 0;

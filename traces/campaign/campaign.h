@@ -25,6 +25,7 @@
 #ifndef HYPSIM_CAMPAIGN_H
 #define HYPSIM_CAMPAIGN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,11 +88,13 @@ struct campaign_result {
 
 /* What the caller hears while a campaign runs (every member may be NULL).
  * run: each run's result, in run order, with the summary so far (which
- * includes it) and the seconds since the start. */
+ * includes it) and the seconds since the start. tick: about every 200 ms
+ * while the engine waits for workers, with the summary so far. */
 struct campaign_sink {
     void *arg;
     void (*run)(void *arg, const struct campaign_result *r, const struct campaign_summary *s,
                 double elapsed_s);
+    void (*tick)(void *arg, const struct campaign_summary *s, double elapsed_s);
 };
 
 /* How a campaign ended. records holds one record per reported run, in run
@@ -103,16 +106,22 @@ struct campaign_outcome {
     bool complete;                  /* every run asked for was reported, or
                                        --stop-on-first stopped at a violation */
     bool timed_out;                 /* time_s ran out with runs left */
+    bool interrupted;               /* *stop ended it: the runs reported are a prefix */
     bool failed;                    /* out of memory or no worker could start: err */
     char err[256];
 };
 
 /* Run campaign c (after campaign_prepare): each run's JSON line (jsonl.c)
  * and finally the summary line to out, in run order, flushed line by line.
- * Fills *o (free with campaign_outcome_free). Returns 0, or -1 when the
- * engine itself failed (o->failed, o->err; the summary is still written). */
-int campaign_explore(const struct campaign *c, FILE *out, const struct campaign_sink *sink,
-                     struct campaign_outcome *o);
+ * stop, when not NULL, is polled at least every 200 ms: once it is
+ * non-zero (a signal handler sets it), the runs in flight are killed and
+ * dropped and the summary, marked "partial", covers the prefix of runs
+ * reported (o->interrupted). The caller owns signal handlers; workers get
+ * SIGINT and SIGTERM back at their default action (pool.h). Fills *o (free
+ * with campaign_outcome_free). Returns 0, or -1 when the engine itself
+ * failed (o->failed, o->err; the summary is still written). */
+int campaign_explore(const struct campaign *c, FILE *out, const volatile sig_atomic_t *stop,
+                     const struct campaign_sink *sink, struct campaign_outcome *o);
 
 /* Free what campaign_explore allocated in o. */
 void campaign_outcome_free(struct campaign_outcome *o);

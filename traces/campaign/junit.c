@@ -40,6 +40,8 @@ int campaign_junit_write(FILE *f, const struct campaign_junit *j)
     campaign_xml_escape(f, j->suite);
     fprintf(f, "\" tests=\"%zu\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64 "\" time=\"%.3f\">\n",
             j->n, fails, errs, j->elapsed_s);
+    if (j->partial)
+        fprintf(f, "    <properties>\n      <property name=\"partial\" value=\"true\"/>\n    </properties>\n");
     for (size_t i = 0; i < j->n; i++) {
         bool viol = k[i].status == CAMPAIGN_VIOLATION;
         fprintf(f, "    <testcase classname=\"hypsim.explore.");

@@ -3,7 +3,8 @@
  * <testsuite> named after the KCore (or mutant, or "merged"), one
  * <testcase> per run: passed, <failure> for a violation (message
  * "invariant N: detail", the trace in the body), <error> for an internal
- * error. Text is escaped for XML attributes and content; control
+ * error; an interrupted campaign's report says so in a property
+ * (partial = true). Text is escaped for XML attributes and content; control
  * characters XML 1.0 forbids become '?'.
  *
  * Why not libxml2's xmlTextWriter: the vocabulary is five elements and
@@ -13,6 +14,7 @@
 #ifndef HYPSIM_CAMPAIGN_JUNIT_H
 #define HYPSIM_CAMPAIGN_JUNIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -23,6 +25,9 @@ struct campaign_junit {
     const struct campaign_record *records;
     size_t n;
     double elapsed_s;               /* the testsuite's time */
+    bool partial;                   /* an interrupted campaign: the testsuite gets
+                                       <properties><property name="partial"
+                                       value="true"/></properties> */
 };
 
 /* Write j's report to f (not closed; flushed). Returns 0, or -1 when f

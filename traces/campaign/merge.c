@@ -77,6 +77,8 @@ static int read_summary(struct campaign_merge *mg, const char *name, unsigned li
     const cJSON *fv = cJSON_GetObjectItemCaseSensitive(j, "first_violation");
     const cJSON *el = cJSON_GetObjectItemCaseSensitive(j, "elapsed_s");
     const cJSON *rq, *sf;
+
+    mg->partial |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "partial"));
     char *canon;
     int rc = 0;
 
@@ -214,6 +216,7 @@ void campaign_merge_summary(const struct campaign_merge *mg, struct campaign_sum
             .kind = CAMPAIGN_SUMMARY_MERGE,
             .campaign = mg->campaign ? cJSON_Parse(mg->campaign) : NULL,
             .shards = mg->ninputs,
+            .partial = mg->partial,
             .elapsed_s = mg->max_elapsed,
         };
         *json = campaign_summary_json(s, &m);

@@ -29,6 +29,7 @@ struct campaign_merge {
     double max_elapsed;             /* the longest shard */
     uint64_t runs_req;              /* the campaign's --runs (0: --time only) */
     bool stop_first;                /* a shard ran with --stop-on-first */
+    bool partial;                   /* a shard's summary says partial (interrupted) */
 };
 
 /* Return codes of the reading functions. */

@@ -72,6 +72,13 @@ static int start(const struct campaign_pool_ops *ops, struct worker *w, uint64_t
         return -1;
     }
     if (w->pid == 0) {
+        static const int sigs[] = { SIGINT, SIGTERM };
+        for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+            struct sigaction sa;
+            if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+                sa.sa_handler != SIG_DFL)
+                signal(sigs[i], SIG_DFL);
+        }
         close(p[0]);
         worker_main(ops, j, size, p[1]);
     }
@@ -99,6 +106,14 @@ static bool reap(struct worker *w, size_t size, char *why, size_t whylen)
     else
         snprintf(why, whylen, "died (exit %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     return false;
+}
+
+/* Whether *stop asks the pool to end (and end->interrupted says so). */
+static bool stopped(const struct campaign_pool_limits *lim, struct campaign_pool_end *end)
+{
+    if (lim->stop && *lim->stop)
+        end->interrupted = true;
+    return end->interrupted;
 }
 
 static void kill_reap(struct worker *w, size_t size)
@@ -140,6 +155,8 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
          * are held in a window of cap slots past `emitted`. */
         while (active < jobs && next < lim->total && next < stop_at && next < emitted + cap) {
             unsigned k = 0;
+            if (stopped(lim, end))
+                break;
             if (lim->time_s > 0 && now_s() - t0 >= lim->time_s) {
                 end->timed_out = true;
                 break;
@@ -156,7 +173,7 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
             next++;
             active++;
         }
-        if (!active)
+        if (!active || stopped(lim, end))
             break;
         /* Wait for output from any worker. */
         {
@@ -170,7 +187,11 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
                     pf[np].revents = 0;
                     map[np++] = k;
                 }
-            pr = poll(pf, np, lim->time_s > 0 ? 200 : -1);
+            pr = poll(pf, np, lim->time_s > 0 || lim->stop || ops->tick ? 200 : -1);
+            if (ops->tick)
+                ops->tick(ops->arg, now_s() - t0);
+            if (stopped(lim, end))
+                break;
             if (pr < 0 && errno != EINTR) {
                 end->failed = true;
                 end->why = "waiting for workers";
@@ -184,6 +205,8 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
                 ssize_t k;
                 if (!pf[p].revents)
                     continue;
+                if (stopped(lim, end))
+                    break;
                 k = read(x->fd, x->buf + x->got, size - x->got);
                 if (k > 0) {
                     x->got += (size_t)k;
@@ -215,7 +238,7 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
                     active--;
                 }
         /* Hand back, in order, everything that is complete. */
-        while (emitted < next && emitted <= stop_at && done[emitted % cap].done) {
+        while (emitted < next && emitted <= stop_at && done[emitted % cap].done && !stopped(lim, end)) {
             struct slot *d = &done[emitted % cap];
             if (ops->emit(ops->arg, emitted, d->res) != 0)
                 end->failed = true;
@@ -225,7 +248,7 @@ int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campa
         if (end->failed)
             break;
     }
-    /* Leftover workers (the pool failed): stop them. */
+    /* Leftover workers (the pool failed or was stopped): stop them. */
     for (unsigned k = 0; k < jobs; k++)
         if (w[k].pid)
             kill_reap(&w[k], size);

@@ -17,6 +17,7 @@
 #ifndef HYPSIM_CAMPAIGN_POOL_H
 #define HYPSIM_CAMPAIGN_POOL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,12 +41,21 @@ struct campaign_pool_ops {
     /* In the parent, in index order 0, 1, 2, ...: item j's result. Returns 0,
      * or -1 to end the pool (e.g. out of memory). */
     int (*emit)(void *arg, uint64_t j, const void *out);
+    /* In the parent, after every wait for workers (at least every 200 ms
+     * while one is asked for: see campaign_pool_limits), elapsed_s after the
+     * start. NULL: none. */
+    void (*tick)(void *arg, double elapsed_s);
 };
 
 struct campaign_pool_limits {
     unsigned jobs;                  /* workers at a time, 1..CAMPAIGN_POOL_MAX_JOBS */
     uint64_t total;                 /* items 0..total-1 (UINT64_MAX: no end) */
     double time_s;                  /* > 0: start no item after this many seconds */
+    /* Not NULL: polled before each start, after each wait and before each
+     * result is taken (waits last at most 200 ms then). Once it is non-zero
+     * the pool ends: workers are killed, their items dropped, and nothing
+     * more is emitted - the items emitted are a prefix. */
+    const volatile sig_atomic_t *stop;
 };
 
 /* How the pool ended. */
@@ -54,6 +64,7 @@ struct campaign_pool_end {
     bool stopped;                   /* arrived() asked to stop (at item stop_at) */
     uint64_t stop_at;
     bool timed_out;                 /* time_s was up with items left */
+    bool interrupted;               /* *stop ended the pool */
     bool failed;                    /* emit returned -1, or the pool itself failed: */
     const char *why;                /* what failed ("cannot start a worker", ...),
                                        NULL when emit did */
@@ -61,11 +72,14 @@ struct campaign_pool_end {
     double elapsed_s;               /* from the start to the end, workers reaped */
 };
 
-/* Run items 0..total-1 (or until time is up, or arrived() stops it, or emit
- * fails) through the pool; ops->emit sees exactly the items 0..emitted-1,
- * in order. Items started but not emitted when the pool ends early are
- * killed (SIGKILL) and reaped. Standard streams are flushed before each
- * fork. Returns 0, or -1 when the pool failed (end->failed). */
+/* Run items 0..total-1 (or until time is up, or arrived() stops it, or
+ * *stop is set, or emit fails) through the pool; ops->emit sees exactly the
+ * items 0..emitted-1, in order. Items started but not emitted when the pool
+ * ends early are killed (SIGKILL) and reaped. Standard streams are flushed
+ * before each fork; in a worker, SIGINT and SIGTERM go back to their
+ * default action if the caller had a handler on them (so that a terminal's
+ * ^C ends the workers, while the parent reports). Returns 0, or -1 when the
+ * pool failed (end->failed). */
 int campaign_pool_run(const struct campaign_pool_limits *lim, const struct campaign_pool_ops *ops,
                       size_t result_size, struct campaign_pool_end *end);
 

@@ -2,6 +2,7 @@
  * traces/campaign/run.c - one run in a worker (run.h): the run, and the
  * trace of a violating run, re-recorded and shrunk.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,27 @@ out:
     return rc;
 }
 
+/* Write t to path through path.part, renamed when complete: a worker
+ * killed while writing (an interrupted campaign) leaves no trace file
+ * that looks whole. Returns 0 or -1 (err). */
+static int write_trace(const struct trace *t, const char *path, char *err, size_t errlen)
+{
+    char part[600];
+    snprintf(part, sizeof(part), "%s.part", path);
+    if (trace_write(t, part, err, errlen) != 0) {
+        remove(part);
+        return -1;
+    }
+    if (rename(part, path) != 0) {
+        int e = errno;
+        remove(part);
+        if (snprintf(err, errlen, "%s: %s", path, strerror(e)) < 0)
+            err[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
 /* Save (and shrink) the trace of violating run g, whose config is cfg. */
 static void run_trace(const struct campaign *c, uint64_t g, const struct machine_config *cfg,
                       struct campaign_result *res)
@@ -93,7 +115,7 @@ static void run_trace(const struct campaign *c, uint64_t g, const struct machine
         trace_free(&t);
         return;
     }
-    if (trace_write(&t, path, err, sizeof(err)) != 0) {
+    if (write_trace(&t, path, err, sizeof(err)) != 0) {
         snprintf(res->err, sizeof(res->err), "%s", err);
         res->status = CAMPAIGN_ERROR;
         trace_free(&t);
@@ -105,7 +127,7 @@ static void run_trace(const struct campaign *c, uint64_t g, const struct machine
         snprintf(path, sizeof(path), "%s/%s-run%" PRIu64 "-seed%" PRIu64 "-shrunk.json",
                  c->trace_dir, campaign_label(c), g, cfg->seed);
         if (trace_shrink(&t, cfg->kcore_path, c->shrink_time, &s, &st, err, sizeof(err)) == 0 &&
-            trace_write(&s, path, err, sizeof(err)) == 0)
+            write_trace(&s, path, err, sizeof(err)) == 0)
             snprintf(res->shrunk, sizeof(res->shrunk), "%s", path);
         else
             snprintf(res->err, sizeof(res->err), "shrink: %s", err);

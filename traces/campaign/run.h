@@ -14,6 +14,7 @@
 /* Run g of campaign c into *res (cleared first; every outcome, including an
  * internal error, is reported there, never returned). A violating run's
  * trace is saved as DIR/LABEL-runG-seedS.json when c->trace_dir is set
+ * (written as FILE.part and renamed once whole)
  * (and shrunk to DIR/LABEL-runG-seedS-shrunk.json with c->shrink); a
  * violation that does not recur when recorded, or a trace that cannot be
  * written, makes the result CAMPAIGN_ERROR with res->err saying why.

@@ -27,6 +27,11 @@ struct campaign_shard {
     uint32_t k, n;
 };
 
+/* Parse "K/N": two decimal numbers of digits only (no sign, blank or
+ * other base), 1 <= K <= N <= UINT32_MAX. Returns 0, or -1 (out
+ * untouched). */
+int campaign_shard_parse(const char *s, struct campaign_shard *out);
+
 struct campaign_space {
     enum campaign_strategy strategy;   /* PCT's depth is the machine config's pct_depth */
     unsigned depth, preempt;           /* exhaustive: depth and preemption bounds */

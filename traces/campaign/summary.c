@@ -97,6 +97,7 @@ cJSON *campaign_summary_json(const struct campaign_summary *s, const struct camp
         cJSON_AddNullToObject(j, "first_violation");
     if (explore)
         cJSON_AddBoolToObject(j, "complete", m->complete);
+    cJSON_AddBoolToObject(j, "partial", m->partial);
     cJSON_AddNumberToObject(j, "elapsed_s", m->elapsed_s);
     if (explore)
         cJSON_AddNumberToObject(j, "steps_per_s", m->elapsed_s > 0 ? s->steps / m->elapsed_s : 0);

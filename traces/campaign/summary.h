@@ -6,8 +6,10 @@
  * (ok | violation | error), runs, steps, violations, errors,
  * violations_by_invariant {"N": count}, first_violation (the violating run
  * of lowest index reported first: run, seed, invariant, step, detail,
- * trace, time_s, steps_before) or null, then explore's complete, and
- * elapsed_s, and explore's steps_per_s.
+ * trace, time_s, steps_before) or null, then explore's complete, partial
+ * (true when an interrupted campaign reported only a prefix of its runs;
+ * merge: when an input was partial), elapsed_s, and explore's
+ * steps_per_s.
  */
 #ifndef HYPSIM_CAMPAIGN_SUMMARY_H
 #define HYPSIM_CAMPAIGN_SUMMARY_H
@@ -47,6 +49,7 @@ struct campaign_summary_meta {
     cJSON *campaign;                /* the "campaign" object, taken over (NULL: omitted) */
     unsigned shards;                /* merge: the inputs merged */
     bool complete;                  /* explore: every run asked for was reported */
+    bool partial;                   /* interrupted: the runs are a prefix */
     double elapsed_s;               /* explore: the campaign; merge: the longest shard */
 };
 
