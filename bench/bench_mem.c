@@ -23,7 +23,7 @@
 
 #include "cache/cache.h"
 #include "mmu/mmu.h"
-#include "model/mem.h"
+#include "model/hw/mem.h"
 #include "tlb/tlb.h"
 
 #define MEM_SIZE     (256ull << 20)
@@ -89,15 +89,15 @@ static int build_tables(struct bench *b)
     uint64_t l1 = TABLE_BASE, l2 = TABLE_BASE + 0x1000, l3 = TABLE_BASE + 0x2000;
     uint64_t attrs = MMU_S1_ATTRINDX(0) | MMU_AF | MMU_SH_INNER | MMU_S1_AP_EL0;
 
-    if (mem_write_word(&b->mem, l1 + 8 * (VA_BASE >> 30), mmu_desc_table(l2), LABEL_KCORE))
+    if (mem_write_word(&b->mem, l1 + 8 * (VA_BASE >> 30), mmu_desc_table(l2), LABEL_HYP))
         return -1;
     for (unsigned t = 0; t < NPAGES / 512; t++) {
         uint64_t tbl = l3 + 0x1000ull * t;
-        if (mem_write_word(&b->mem, l2 + 8ull * t, mmu_desc_table(tbl), LABEL_KCORE))
+        if (mem_write_word(&b->mem, l2 + 8ull * t, mmu_desc_table(tbl), LABEL_HYP))
             return -1;
         for (unsigned i = 0; i < 512; i++) {
             uint64_t pa = DATA_BASE + ((uint64_t)t * 512 + i) * 4096;
-            if (mem_write_word(&b->mem, tbl + 8ull * i, mmu_desc_page(pa, attrs), LABEL_KCORE))
+            if (mem_write_word(&b->mem, tbl + 8ull * i, mmu_desc_page(pa, attrs), LABEL_HYP))
                 return -1;
         }
     }

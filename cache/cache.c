@@ -19,7 +19,7 @@
  * kept valid and dirty so no data is lost; the operation reports MEM_ENOMEM
  * where it returns a status and is a no-op otherwise.
  * Argument checks come first (MEM_EINVAL), then the range (MEM_EABORT), as
- * in model/mem.c.
+ * in model/hw/mem.c.
  * Leaves out: what cache.h leaves out.
  */
 #include "cache/cache.h"

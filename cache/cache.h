@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "model/mem.h"
+#include "model/hw/mem.h"
 
 #define CACHE_LINE_SHIFT 6
 #define CACHE_LINE_SIZE  (1u << CACHE_LINE_SHIFT)

@@ -2,8 +2,8 @@
  * cli/cmd_mutants.c - `hypsim mutants`: the seeded-bug KCore variants, and
  * how `--mutant NAME` becomes a KCore ELF path.
  *
- * The list is generated at build time from hyp/mutants.h (the one source of
- * truth: hyp/CMakeLists.txt turns its " * KC_MUTANT_<NAME>  description"
+ * The list is generated at build time from hyp/kcore/mutants.h (the one source of
+ * truth: hyp/kcore/CMakeLists.txt turns its " * KC_MUTANT_<NAME>  description"
  * lines into generated/hypsim_mutants.h and builds kcore-<name>.elf for
  * each). A mutant's ELF lives next to the default KCore (machine.h:
  * machine_config_default, i.e. $HYPSIM_KCORE or the one built with hypsim).
@@ -64,7 +64,7 @@ static void usage_mutants(FILE *f)
     fprintf(f,
 "usage: hypsim mutants [--json]\n"
 "\n"
-"List the seeded-bug variants of KCore (hyp/mutants.h). Each is built from\n"
+"List the seeded-bug variants of KCore (hyp/kcore/mutants.h). Each is built from\n"
 "the same sources with one -DKC_MUTANT_<NAME>=1 into kcore-<name>.elf next\n"
 "to the default KCore; select one with --mutant NAME on run or explore.\n"
 "\n"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 #define PSTATE_EL2H 0x3c9ull   /* EL2h, DAIF masked */
 #define PSTATE_EL1H 0x3c5ull
@@ -162,8 +162,8 @@ static int kcore_access(struct cpu *c, uint64_t va, unsigned size, enum mmu_acce
     a.pa = r.pa;
     if (acc == MMU_ACC_WRITE) {
         a.val = *val;
-        a.label = LABEL_KCORE;
-        rc = msys_pa_write(c->ms, r.pa, size, r.attrs.cacheable, *val, LABEL_KCORE, &a.cache);
+        a.label = LABEL_HYP;
+        rc = msys_pa_write(c->ms, r.pa, size, r.attrs.cacheable, *val, LABEL_HYP, &a.cache);
     } else {
         rc = msys_pa_read(c->ms, r.pa, size, r.attrs.cacheable, val, &a.label, &a.cache);
         a.val = *val;
@@ -350,11 +350,11 @@ static void emulate_sys(struct cpu *c, uint32_t insn)
             /* DC ZVA to non-cacheable memory writes zeros to memory. */
             uint64_t base = r.pa & ~(uint64_t)(CACHE_ZVA_SIZE - 1);
             for (unsigned i = 0; i < CACHE_ZVA_SIZE; i += 8)
-                if (msys_pa_write(c->ms, base + i, 8, false, 0, LABEL_KCORE, NULL) != MEM_OK)
+                if (msys_pa_write(c->ms, base + i, 8, false, 0, LABEL_HYP, NULL) != MEM_OK)
                     set_trap(c, TRAP_DATA_ABORT, xt);
             return;
         }
-        if (cache_dc(&c->ms->cache, op, r.pa, LABEL_KCORE) != MEM_OK)
+        if (cache_dc(&c->ms->cache, op, r.pa, LABEL_HYP) != MEM_OK)
             set_trap(c, TRAP_DATA_ABORT, xt);
         return;
     }

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cpu/image.h"
-#include "cpu/msys.h"
+#include "model/hw/msys.h"
 
 enum sysreg {
     SR_SCTLR_EL2, SR_HCR_EL2, SR_TTBR0_EL2, SR_TCR_EL2, SR_VTTBR_EL2,
@@ -45,7 +45,7 @@ enum trap_kind {
     TRAP_DATA_ABORT,    /* KCore's own access faulted (translation, permission, external) */
     TRAP_UNDEF,         /* undefined / unsupported instruction or system register */
     TRAP_PANIC,         /* BRK: KCore panicked, x0 = reason */
-    TRAP_EXCLUSIVE,     /* load/store exclusive (not supported, see hyp/README.md) */
+    TRAP_EXCLUSIVE,     /* load/store exclusive (not supported, see hyp/kcore/README.md) */
     TRAP_WFX,           /* WFI: would sleep forever (no interrupts modelled) */
     TRAP_PC,            /* PC left KCore's text */
     TRAP_UNICORN,       /* Unicorn refused (unmapped access, ...) */

@@ -17,7 +17,7 @@
  *
  * Every descriptor is read through struct mmu_mem_ops, so the walker runs on
  * the model's memory system (cache or bypass, per the walk's cacheability)
- * and on a plain buffer in tests. mmu/ includes nothing above model/mem.h.
+ * and on a plain buffer in tests. mmu/ includes nothing above model/hw/mem.h.
  */
 #ifndef HYPSIM_MMU_H
 #define HYPSIM_MMU_H

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 static const struct { uint64_t hc; const char *name; } names[] = {
     {HC_REGISTER_VM, "register_vm"}, {HC_REGISTER_VCPU, "register_vcpu"},

@@ -1,5 +1,5 @@
 /*
- * model/hcname.h - names of KCore's hypercalls (hyp/abi.h numbers), one
+ * model/hcname.h - names of KCore's hypercalls (hyp/kcore/abi.h numbers), one
  * table for scenario files, logs and summaries.
  */
 #ifndef HYPSIM_HCNAME_H

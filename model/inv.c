@@ -5,7 +5,7 @@
  * What the checker trusts: the machine's hardware state only - memory
  * through the coherent view (cache_read_coherent: what a cacheable walk
  * sees), the TLBs, and of KCore's data only the ownership array and the
- * published page (hyp/abi.h), which name every stage-2 root. Tables are
+ * published page (hyp/kcore/abi.h), which name every stage-2 root. Tables are
  * walked with the mmu/ visitor (full mode) or followed descriptor by
  * descriptor (incremental mode); KCore's own bookkeeping of its tables is
  * never read.
@@ -314,7 +314,7 @@ static label_t owner_label(unsigned o)
 {
     switch (o) {
     case KC_OWNER_HOST: return LABEL_HOST;
-    case KC_OWNER_KCORE: return LABEL_KCORE;
+    case KC_OWNER_KCORE: return LABEL_HYP;
     case KC_OWNER_NONE: return LABEL_NONE;
     default: return (label_t)o;           /* KC_OWNER_VM(n) == LABEL_VM(n) */
     }
@@ -363,7 +363,7 @@ static uint64_t owner_entry_raw(const struct machine *m, uint64_t pfn)
 }
 
 /* The owner the invariants hold KCore to. KCore's own region [0, KC_END)
- * (code, data, stacks, page-table pool, ownership array: hyp/abi.h) is
+ * (code, data, stacks, page-table pool, ownership array: hyp/kcore/abi.h) is
  * KCore's whatever the ownership array says: the array is KCore's say-so,
  * and a KCore that records one of its own pages as someone else's must not
  * thereby make mapping it legal. Elsewhere the array is the truth. */
@@ -385,7 +385,7 @@ static void check_kcore_record(const struct machine *m, struct inv_report *r, ui
         return;
     o = KC_OWN_OWNER(owner_entry_raw(m, pfn));
     if (o != KC_OWNER_KCORE)
-        rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_KCORE, owner_label(o),
+        rep_add(r, CPU_DEFAULT, 7, pfn << MEM_PAGE_SHIFT, LABEL_HYP, owner_label(o),
                 "the ownership array records KCore's page %#llx as owned by %s",
                 (unsigned long long)(pfn << MEM_PAGE_SHIFT), owner_name(o, on, sizeof on));
 }
@@ -532,7 +532,7 @@ static void check_leaf(const struct machine *m, struct inv_report *r, uint32_t m
         unsigned o = KC_OWN_OWNER(e);
         if (o == KC_OWNER_KCORE) {
             if (!(done & INV_BIT(1)))
-                rep_add(r, CPU_DEFAULT, 1, pa, who_label(who), LABEL_KCORE,
+                rep_add(r, CPU_DEFAULT, 1, pa, who_label(who), LABEL_HYP,
                         "%s stage 2 maps KCore's page: IPA %#llx -> PA %#llx (descriptor at %#llx)",
                         who_name(who, wn, sizeof wn), (unsigned long long)pipa,
                         (unsigned long long)pa, (unsigned long long)desc_pa);
@@ -613,7 +613,7 @@ static void check_tlb_entry(const struct machine *m, struct inv_report *r, uint3
         unsigned o = KC_OWN_OWNER(oe);
         if (o == KC_OWNER_KCORE) {
             if (!(done & INV_BIT(1)))
-                rep_add(r, (int)cpu, 1, pa, who_label(who), LABEL_KCORE,
+                rep_add(r, (int)cpu, 1, pa, who_label(who), LABEL_HYP,
                         "TLB entry %u (%s, VMID %d = %s, in %#llx) of CPU %u maps KCore's page %#llx",
                         idx, kind, who, who_name(who, wn, sizeof wn),
                         (unsigned long long)e->in_base, cpu, (unsigned long long)pa);
@@ -639,7 +639,7 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
     char wn[16], on[16];
 
     if (!in_pool(pa))
-        rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_KCORE,
+        rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_HYP,
                 "%s level-%d stage-2 table page %#llx lies outside the pool [%#llx, %#llx)",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)pa,
                 (unsigned long long)KC_POOL_BASE, (unsigned long long)(KC_POOL_BASE + KC_POOL_SIZE));
@@ -659,7 +659,7 @@ static void check_table_page(const struct machine *m, struct inv_report *r, uint
 static void report_dup_table(struct inv_report *r, uint64_t pa, int who, int level)
 {
     char wn[16];
-    rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_KCORE,
+    rep_add(r, CPU_DEFAULT, 6, pa, who_label(who), LABEL_HYP,
             "table page %#llx is referenced more than once (again as a level-%d table of %s)",
             (unsigned long long)pa, level, who_name(who, wn, sizeof wn));
 }
@@ -677,7 +677,7 @@ static void check_transition(const struct machine *m, struct inv_report *r, int 
     if (kn == DK_INVALID)
         return;
     if (ko != DK_INVALID && (ko != kn || mmu_desc_oa(old) != mmu_desc_oa(new)))
-        rep_add(r, CPU_DEFAULT, 6, desc_pa & PAGE_MASK, who_label(who), LABEL_KCORE,
+        rep_add(r, CPU_DEFAULT, 6, desc_pa & PAGE_MASK, who_label(who), LABEL_HYP,
                 "break-before-make: %s level-%d descriptor at %#llx changed from valid %#llx to "
                 "valid %#llx without an invalid descriptor in between",
                 who_name(who, wn, sizeof wn), level, (unsigned long long)desc_pa,
@@ -688,7 +688,7 @@ static void check_transition(const struct machine *m, struct inv_report *r, int 
         for (unsigned i = 0; i < DESCS_PER_PAGE; i++) {
             uint64_t d = w[i];
             if (dk_decode(d, level + 1) != DK_INVALID) {
-                rep_add(r, CPU_DEFAULT, 6, child, who_label(who), LABEL_KCORE,
+                rep_add(r, CPU_DEFAULT, 6, child, who_label(who), LABEL_HYP,
                         "%s table page %#llx linked at %#llx (level %d) while not empty: "
                         "entry %u is %#llx", who_name(who, wn, sizeof wn),
                         (unsigned long long)child, (unsigned long long)desc_pa, level + 1, i,
@@ -1600,7 +1600,7 @@ int inv_init(struct machine *m)
     if (!st)
         return -1;
     m->inv = st;
-    /* VTCR_EL2: T0SZ=25, SL0=1, PS=2 (hyp/abi.h). */
+    /* VTCR_EL2: T0SZ=25, SL0=1, PS=2 (hyp/kcore/abi.h). */
     if (mmu_s2_geom(25u | (1u << 6) | (2u << 16), &st->geom) != 0)
         goto fail;
     st->agree = env && env[0] && strcmp(env, "0") != 0;

@@ -70,7 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* VTCR_EL2 of every stage 2 KCore builds (hyp/abi.h: T0SZ = 25, SL0 = 1,
+/* VTCR_EL2 of every stage 2 KCore builds (hyp/kcore/abi.h: T0SZ = 25, SL0 = 1,
  * 4 KiB granule, PS = 2, inner/outer write-back walks, RES1 bit 31). */
 #define L2_VTCR      0x80023559ull
 #define L2_IPA_PAGES (1ull << (KC_IPA_BITS - MEM_PAGE_SHIFT))
@@ -151,7 +151,7 @@ unsigned layers_check_refinement(struct machine *m, unsigned cpu)
                 rmw = true;
         n++;
         if (layers_l1_read(m, &c->el2, a->va, a->size, &pa1, &v1) != 0) {
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_KCORE, LABEL_KCORE,
+            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, LABEL_HYP,
                               "L1 refinement: KCore read VA %#llx at PA %#llx (value %#llx%s) but "
                               "the flat walk of the current tables faults: stale TLB entry",
                               (unsigned long long)a->va, (unsigned long long)a->pa,
@@ -159,7 +159,7 @@ unsigned layers_check_refinement(struct machine *m, unsigned cpu)
             return n;
         }
         if (pa1 != a->pa) {
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_KCORE, LABEL_KCORE,
+            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, LABEL_HYP,
                               "L1 refinement: KCore read VA %#llx at PA %#llx (value %#llx%s), the flat "
                               "machine at PA %#llx (value %#llx): stale TLB entry",
                               (unsigned long long)a->va, (unsigned long long)a->pa,
@@ -174,7 +174,7 @@ unsigned layers_check_refinement(struct machine *m, unsigned cpu)
                 : l && l->dirty ? "stale memory under a dirty line read with the cache bypassed"
                 : l ? "memory differs from a clean line (non-cacheable write under it), read with the cache bypassed"
                     : "memory changed under the read";
-            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_KCORE, a->label,
+            machine_violation(m, (int)cpu, 8, a->pa & ~(MEM_PAGE_SIZE - 1), LABEL_HYP, a->label,
                               "L1 refinement: KCore read VA %#llx = PA %#llx (%u bytes): value %#llx, "
                               "the flat machine %#llx: %s",
                               (unsigned long long)a->va, (unsigned long long)a->pa, a->size,
@@ -475,7 +475,7 @@ bool l2_result_legal(const struct l2_verdict *v, int64_t r)
 
 /* ---- L2: the stage-2 fault handlers' specification -------------------------- */
 
-/* May the host's stage 2 map page p (hyp/hypercall.c host_s2_fault)? Its
+/* May the host's stage 2 map page p (hyp/kcore/hypercall.c host_s2_fault)? Its
  * own pages outside KCore's region, and pages a VM shares with it. */
 static bool host_may_map(const struct l2_page *p)
 {
@@ -909,7 +909,7 @@ void layers_after_kcore_step(struct machine *m, unsigned cpu)
         return;
     m->st.refinement_checks += layers_check_refinement(m, cpu);
     /* A TEARDOWN's linearization point for the ghost state: KCore
-     * publishes the slot FREE (hyp/hypercall.c hc_teardown). */
+     * publishes the slot FREE (hyp/kcore/hypercall.c hc_teardown). */
     n = c->nacc < CPU_MAX_ACCESS ? c->nacc : CPU_MAX_ACCESS;
     uint64_t seen = 0;                 /* a 64-bit store arrives as two halves */
     for (unsigned i = 0; i < n; i++) {
@@ -1196,7 +1196,7 @@ void layers_on_hvc_return(struct machine *m, unsigned cpu, bool guest, int64_t r
         char who[16];
         snprintf(who, sizeof(who), c->guest ? "VM %u" : "host", c->vm);
         machine_violation(m, (int)cpu, 8, s->pre.npages ? s->pre.page[0].pfn << MEM_PAGE_SHIFT : ~0ull,
-                          c->guest ? LABEL_VM(c->vm) : LABEL_HOST, LABEL_KCORE,
+                          c->guest ? LABEL_VM(c->vm) : LABEL_HOST, LABEL_HYP,
                           "L2 spec: %s %s(%#llx, %#llx, %#llx, %#llx) returned %lld: %s",
                           who, hc_str(c->hc), (unsigned long long)c->arg[0],
                           (unsigned long long)c->arg[1], (unsigned long long)c->arg[2],
@@ -1326,7 +1326,7 @@ static void fault_violation(struct machine *m, unsigned cpu, const struct l2_fau
     char who[16];
 
     snprintf(who, sizeof(who), f->guest ? "VM %u" : "host", f->vm);
-    machine_violation(m, (int)cpu, 8, f->ipa, f->guest ? LABEL_VM(f->vm) : LABEL_HOST, LABEL_KCORE,
+    machine_violation(m, (int)cpu, 8, f->ipa, f->guest ? LABEL_VM(f->vm) : LABEL_HOST, LABEL_HYP,
                       "L2 spec: %s stage-2 fault at IPA %#llx (ESR %#llx, ELR %#llx): %s%s%s%s%s", who,
                       (unsigned long long)f->ipa, (unsigned long long)f->esr, (unsigned long long)f->elr,
                       outcome_str(got), why[0] ? ": " : "", why, spec ? "; the spec says " : "",
@@ -1418,7 +1418,7 @@ void layers_on_vcpu_entry(struct machine *m, unsigned cpu)
         return;
     ls->resume[vm][vcpu].armed = false;
     if (c->eret_elr != ls->resume[vm][vcpu].elr)
-        machine_violation(m, (int)cpu, 8, ~0ull, LABEL_VM(vm), LABEL_KCORE,
+        machine_violation(m, (int)cpu, 8, ~0ull, LABEL_VM(vm), LABEL_HYP,
                           "L2 spec: VM %u vCPU %u re-enters at ELR %#llx after its stage-2 fault exit: "
                           "the spec says at the faulting PC %#llx (the access is retried)",
                           (unsigned)vm, (unsigned)vcpu, (unsigned long long)c->eret_elr,

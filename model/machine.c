@@ -84,11 +84,11 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     /* ELF loading: each segment at its physical address; memory is fresh,
-     * so the bytes from filesz to memsz (.bss) read as zero (hyp/README.md). */
+     * so the bytes from filesz to memsz (.bss) read as zero (hyp/kcore/README.md). */
     for (unsigned i = 0; i < m->img.nseg; i++) {
         const struct kseg *s = &m->img.seg[i];
         if (s->pa + s->memsz > KC_END ||
-            mem_load(&m->ms.mem, s->pa, s->data, s->filesz, LABEL_KCORE) != MEM_OK) {
+            mem_load(&m->ms.mem, s->pa, s->data, s->filesz, LABEL_HYP) != MEM_OK) {
             snprintf(err, errlen, "%s: segment %u at 0x%llx does not fit KCore's region [0, 0x%llx)",
                      cfg->kcore_path, i, (unsigned long long)s->pa, (unsigned long long)KC_END);
             machine_free(m);
@@ -192,7 +192,7 @@ label_t machine_principal(const struct machine *m, unsigned cpu)
         return LABEL_VM(c->guest_vm);
     if (c->mode == CPU_HOST)
         return LABEL_HOST;
-    return LABEL_KCORE;
+    return LABEL_HYP;
 }
 
 /* ---- Hardware events ------------------------------------------------------ */
@@ -269,7 +269,7 @@ static void cpu_event(struct machine *m, unsigned i)
                          (unsigned long long)c->trap.info);
             else if (c->trap.kind == TRAP_PANIC)
                 snprintf(f, sizeof(f), " (reason x0 = 0x%llx)", (unsigned long long)c->trap.info);
-            machine_violation(m, (int)i, 0, ~0ull, LABEL_KCORE, LABEL_KCORE,
+            machine_violation(m, (int)i, 0, ~0ull, LABEL_HYP, LABEL_HYP,
                               "KCore stopped: %s at PC 0x%llx%s", trap_name(c->trap.kind),
                               (unsigned long long)c->trap.pc, f);
         } else if (ev == CPU_EV_ERET_EL1) {

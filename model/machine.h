@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cpu/cpu.h"
-#include "cpu/msys.h"
-#include "hyp/abi.h"
+#include "model/hw/msys.h"
+#include "hyp/kcore/abi.h"
 #include "model/scenario.h"
 
 enum sched_kind { SCHED_RANDOM, SCHED_RR, SCHED_PCT };

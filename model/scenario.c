@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 #include "model/hcname.h"
 
 #define MAX_SCENARIO_BYTES (16u << 20)

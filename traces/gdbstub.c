@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "cpu/peek.h"
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 #define PKT_MAX     16384         /* PacketSize: largest packet gdb may send */
 #define POLL_EVERY  4096          /* steps between checks for ^C while running */
@@ -2014,7 +2014,7 @@ int gdbstub_run(struct machine *m, const struct trace *t, const struct gdbstub_o
     if (o->msg) {
         fprintf(o->msg, "gdb: listening on 127.0.0.1:%u (%u CPUs = threads 1-%u, %" PRIu64
                         " steps, a snapshot every %" PRIu64 " steps)\n"
-                        "gdb: connect from the source tree's root with: gdb-multiarch -ex 'directory hyp' "
+                        "gdb: connect from the source tree's root with: gdb-multiarch -ex 'directory hyp/kcore' "
                         "-ex 'target remote :%u'%s\n",
                 port, d->ncpus, d->ncpus, d->T, d->K, port,
                 o->exec_file ? "" : " (and 'file' the KCore debug ELF for symbols)");

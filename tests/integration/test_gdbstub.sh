@@ -85,7 +85,7 @@ set pagination off
 set confirm off
 target remote :$PORT
 set scheduler-locking step
-directory $S/hyp
+directory $S/hyp/kcore
 python
 import gdb, re
 fails = []

@@ -350,7 +350,7 @@ static void test_cache_read_bypass_under_dirty_line_sees_stale_memory(void **sta
     label_t lab;
 
     assert_int_equal(mem_write_word(&f->mem, 0x5000, 1, LABEL_HOST), MEM_OK);
-    assert_int_equal(cache_write(&f->c, 0x5000, 8, true, 2, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x5000, 8, true, 2, LABEL_HYP, NULL), MEM_OK);
     assert_int_equal(cache_read(&f->c, 0x5000, 8, false, &v, &lab, &o), MEM_OK);
     /* Arm ARM B2.8: a non-cacheable read ignores the dirty line: stale value. */
     assert_int_equal(o, CACHE_BYPASS);
@@ -361,7 +361,7 @@ static void test_cache_read_bypass_under_dirty_line_sees_stale_memory(void **sta
     assert_int_equal(cache_dc(&f->c, DC_CIVAC, 0x5000, LABEL_NONE), MEM_OK);
     assert_int_equal(cache_read(&f->c, 0x5000, 8, false, &v, &lab, &o), MEM_OK);
     assert_int_equal(v, 2);
-    assert_int_equal(lab, LABEL_KCORE);
+    assert_int_equal(lab, LABEL_HYP);
     assert_null(cache_find(&f->c, 0x5000));
 }
 
@@ -403,13 +403,13 @@ static void test_cache_write_bypass_lost_to_later_dirty_eviction(void **state)
     uint64_t v;
     label_t lab;
 
-    assert_int_equal(cache_write(&f->c, 0x6100, 8, true, 1, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x6100, 8, true, 1, LABEL_HYP, NULL), MEM_OK);
     assert_int_equal(cache_write(&f->c, 0x6100, 8, false, 2, LABEL_VM(1), NULL), MEM_OK);
     assert_int_equal(mem_val(&f->mem, 0x6100, NULL), 2);
     cache_evict_pa(&f->c, 0x6100);
     /* cache.h: the dirty line's write-back overwrites the non-cacheable write. */
     assert_int_equal(mem_val(&f->mem, 0x6100, &lab), 1);
-    assert_int_equal(lab, LABEL_KCORE);
+    assert_int_equal(lab, LABEL_HYP);
     assert_int_equal(cache_read(&f->c, 0x6100, 8, false, &v, NULL, NULL), MEM_OK);
     assert_int_equal(v, 1);
 }
@@ -439,14 +439,14 @@ static void test_cache_read_coherent_prefers_line_and_changes_nothing(void **sta
 
     assert_int_equal(mem_write_word(&f->mem, 0x7000, 1, LABEL_HOST), MEM_OK);
     assert_int_equal(mem_write_word(&f->mem, 0x7100, 3, LABEL_VM(2)), MEM_OK);
-    assert_int_equal(cache_write(&f->c, 0x7000, 8, true, 2, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x7000, 8, true, 2, LABEL_HYP, NULL), MEM_OK);
     before = f->c.stats;
     tick = f->c.tick;
     h = cache_hash(&f->c);
     /* L1 flat view: the valid line wins over memory ... */
     assert_int_equal(cache_read_coherent(&f->c, 0x7000, 8, &v, &lab), MEM_OK);
     assert_int_equal(v, 2);
-    assert_int_equal(lab, LABEL_KCORE);
+    assert_int_equal(lab, LABEL_HYP);
     assert_int_equal(cache_read_coherent(&f->c, 0x7004, 4, &v, NULL), MEM_OK);
     assert_int_equal(v, 0);
     /* ... memory is used where no line is valid ... */
@@ -481,7 +481,7 @@ static void test_cache_read_words_coherent_matches_words(void **state)
     for (uint64_t a = 0x8000; a < 0x8200; a += 8)
         assert_int_equal(mem_write_word(&f->mem, a, a, LABEL_HOST), MEM_OK);
     assert_int_equal(cache_write(&f->c, 0x8048, 8, true, 7, LABEL_VM(1), NULL), MEM_OK);
-    assert_int_equal(cache_write(&f->c, 0x8100, 8, true, 9, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->c, 0x8100, 8, true, 9, LABEL_HYP, NULL), MEM_OK);
     /* Memory changes under the line (a non-cacheable write). */
     assert_int_equal(mem_write_word(&f->mem, 0x8108, 0xdead, LABEL_VM(0)), MEM_OK);
     h = cache_hash(&f->c);
@@ -493,7 +493,7 @@ static void test_cache_read_words_coherent_matches_words(void **state)
         assert_int_equal(lab[i], l);
     }
     assert_int_equal(v[(0x8048 - 0x8038) / 8], 7);
-    assert_int_equal(lab[(0x8100 - 0x8038) / 8], LABEL_KCORE);
+    assert_int_equal(lab[(0x8100 - 0x8038) / 8], LABEL_HYP);
     assert_int_equal(v[(0x8108 - 0x8038) / 8], 0x8108);  /* the line's, not memory's */
     assert_int_equal(lab[(0x8108 - 0x8038) / 8], LABEL_HOST);
     assert_int_equal(cache_read_words_coherent(&f->c, 0x8000, v, NULL, 2), MEM_OK);
@@ -585,13 +585,13 @@ static void test_cache_dc_zva_zeroes_block_with_label(void **state)
     for (uint64_t pa = 0xa000; pa < 0xa080; pa += 8)
         assert_int_equal(mem_write_word(&f->mem, pa, 0x5555, LABEL_VM(4)), MEM_OK);
     /* pa is aligned down to CACHE_ZVA_SIZE. */
-    assert_int_equal(cache_dc(&f->c, DC_ZVA, 0xa02c, LABEL_KCORE), MEM_OK);
+    assert_int_equal(cache_dc(&f->c, DC_ZVA, 0xa02c, LABEL_HYP), MEM_OK);
     l = cache_find(&f->c, 0xa000);
     assert_non_null(l);
     assert_true(l->dirty);
     for (unsigned i = 0; i < CACHE_LINE_WORDS; i++) {
         assert_int_equal(l->word[i], 0);
-        assert_int_equal(l->label[i], LABEL_KCORE);
+        assert_int_equal(l->label[i], LABEL_HYP);
     }
     /* Through the cache: memory is unchanged until the line is cleaned. */
     assert_int_equal(mem_val(&f->mem, 0xa000, NULL), 0x5555);
@@ -603,7 +603,7 @@ static void test_cache_dc_zva_zeroes_block_with_label(void **state)
     assert_int_equal(cache_dc(&f->c, DC_CVAC, 0xa000, LABEL_NONE), MEM_OK);
     for (uint64_t pa = 0xa000; pa < 0xa040; pa += 8) {
         assert_int_equal(mem_val(&f->mem, pa, &lab), 0);
-        assert_int_equal(lab, LABEL_KCORE);
+        assert_int_equal(lab, LABEL_HYP);
     }
     check_valid_lines(&f->c);
 }
@@ -627,7 +627,7 @@ static void test_cache_dc_zva_evicts_dirty_victim(void **state)
 
     assert_int_equal(cache_write(&f->c, a, 8, true, 0x11, LABEL_HOST, NULL), MEM_OK);
     assert_int_equal(cache_read(&f->c, b, 8, true, NULL, NULL, NULL), MEM_OK);
-    assert_int_equal(cache_dc(&f->c, DC_ZVA, z, LABEL_KCORE), MEM_OK);
+    assert_int_equal(cache_dc(&f->c, DC_ZVA, z, LABEL_HYP), MEM_OK);
     /* ZVA allocates through the cache: the LRU dirty victim is written back. */
     assert_null(cache_find(&f->c, a));
     assert_int_equal(mem_val(&f->mem, a, NULL), 0x11);
@@ -642,7 +642,7 @@ static void test_cache_dc_out_of_range_is_eabort(void **state)
     assert_int_equal(cache_dc(&f->c, DC_CVAC, MiB, LABEL_NONE), MEM_EABORT);
     assert_int_equal(cache_dc(&f->c, DC_CIVAC, UINT64_MAX, LABEL_NONE), MEM_EABORT);
     assert_int_equal(cache_dc(&f->c, DC_IVAC, MiB + 64, LABEL_NONE), MEM_EABORT);
-    assert_int_equal(cache_dc(&f->c, DC_ZVA, MiB + 8, LABEL_KCORE), MEM_EABORT);
+    assert_int_equal(cache_dc(&f->c, DC_ZVA, MiB + 8, LABEL_HYP), MEM_EABORT);
     /* An aborted DC ZVA allocates no line. */
     assert_int_equal(f->c.valid_lines, 0);
     assert_int_equal(f->c.stats.misses, 0);

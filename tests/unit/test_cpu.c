@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 
 struct fx {
     struct msys ms;
@@ -83,7 +83,7 @@ static void test_cpu_step_data_sysreg_eret(void **state)
     assert_int_equal(c->acc[0].cache, CACHE_BYPASS);
     assert_int_equal(mem_read_word(&f->ms.mem, 0x100000, &v, &l), MEM_OK);
     assert_int_equal(v, 0x1234);
-    assert_int_equal(l, LABEL_KCORE);
+    assert_int_equal(l, LABEL_HYP);
     assert_int_equal(f->ms.cache.valid_lines, 0);
     /* ldr, msr tpidr_el2, mrs, mrs mpidr: four steps */
     assert_int_equal(run(c, 4), CPU_EV_INSN);

@@ -68,7 +68,7 @@ static uint64_t leaf(uint64_t pa) { return mmu_desc_page(pa, S2_ATTRS); }
 
 static void wr(struct fx *f, uint64_t pa, uint64_t v)
 {
-    assert_int_equal(mem_write_word(&f->m.ms.mem, pa, v, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_write_word(&f->m.ms.mem, pa, v, LABEL_HYP), MEM_OK);
 }
 
 static void own(struct fx *f, uint64_t pa, unsigned o, unsigned count, uint64_t gfn)
@@ -187,14 +187,14 @@ static void kwrite(struct fx *f, uint64_t pa, uint64_t val, bool cacheable)
     struct cpu *c = &f->cpus[0];
     enum cache_outcome out;
 
-    assert_int_equal(cache_write(&f->m.ms.cache, pa, 8, cacheable, val, LABEL_KCORE, &out), MEM_OK);
+    assert_int_equal(cache_write(&f->m.ms.cache, pa, 8, cacheable, val, LABEL_HYP, &out), MEM_OK);
     memset(&c->acc[0], 0, sizeof c->acc[0]);
     c->acc[0].va = c->acc[0].ipa = c->acc[0].pa = pa;
     c->acc[0].size = 8;
     c->acc[0].acc = MMU_ACC_WRITE;
     c->acc[0].cache = out;
     c->acc[0].val = val;
-    c->acc[0].label = LABEL_KCORE;
+    c->acc[0].label = LABEL_HYP;
     c->nacc = 1;
 }
 
@@ -286,7 +286,7 @@ static void test_inv1_s2_maps_kcore_page(void **state)
     assert_int_equal(viol_mask(f), B(1));
     assert_int_equal(f->m.viol[0].page, PG_K);
     assert_int_equal(f->m.viol[0].who, LABEL_HOST);
-    assert_int_equal(f->m.viol[0].whose, LABEL_KCORE);
+    assert_int_equal(f->m.viol[0].whose, LABEL_HYP);
 }
 
 static void test_inv1_tlb_maps_kcore_page(void **state)
@@ -481,7 +481,7 @@ static void test_inv4_handback_dirty_line_over_vm_data(void **state)
     enum cache_outcome out;
 
     vm_word(f, PG_V1 + 0x40, 7);
-    assert_int_equal(cache_write(&f->m.ms.cache, PG_V1 + 0x40, 8, true, 0, LABEL_KCORE, &out),
+    assert_int_equal(cache_write(&f->m.ms.cache, PG_V1 + 0x40, 8, true, 0, LABEL_HYP, &out),
                      MEM_OK);
     hand_back(f, PG_V1);
     assert_int_equal(viol_mask(f), B(4));
@@ -741,7 +741,7 @@ static void kdc(struct fx *f, enum dc_op op, uint64_t pa)
     f->m.img.text_size = sizeof text;
     f->cpus[0].last_pc = op == DC_ZVA ? 0x1000 : 0x1004;
     f->cpus[0].nacc = 0;
-    assert_int_equal(cache_dc(&f->m.ms.cache, op, pa, LABEL_KCORE), MEM_OK);
+    assert_int_equal(cache_dc(&f->m.ms.cache, op, pa, LABEL_HYP), MEM_OK);
     step(f, 0, EV_CPU);
     f->m.img.text = NULL;
 }

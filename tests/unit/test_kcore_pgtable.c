@@ -4,7 +4,7 @@
  * every hypercall, with the tables KCore builds checked by hypsim's own
  * walker (mmu_translate, mmu_translate_s2) over the same physical memory.
  * System registers and maintenance operations are the shims of
- * hyp/native.c; the tests drive kc_handle_sync() as boot.S would.
+ * hyp/kcore/native.c; the tests drive kc_handle_sync() as boot.S would.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "mmu/mmu.h"
-#include "hyp/kcore.h"
+#include "hyp/kcore/kcore.h"
 
 #define MEM_BYTES   (64ull << 20)
 #define HOST_PFN0   (KC_END >> 12)          /* first host-owned frame */

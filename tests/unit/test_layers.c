@@ -66,7 +66,7 @@ struct fx {
 
 static void wr(struct fx *f, uint64_t pa, uint64_t v)
 {
-    assert_int_equal(mem_write_word(&f->m.ms.mem, pa, v, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_write_word(&f->m.ms.mem, pa, v, LABEL_HYP), MEM_OK);
 }
 
 static void own(struct fx *f, uint64_t pa, unsigned o, unsigned count, uint64_t gfn)
@@ -202,7 +202,7 @@ static void test_layers_check_refinement_stale_tlb(void **state)
     f->cpus[0].nacc = 0;
     kread(f, VA_WB, 8);                                   /* fills the TLB */
     assert_int_equal(cache_write(&f->m.ms.cache, S1_L3 + 8 * (VA_WB >> 12), 8, true,
-                                 mmu_desc_page(PA_ALT, S1_ATTR(0)), LABEL_KCORE, NULL), MEM_OK);
+                                 mmu_desc_page(PA_ALT, S1_ATTR(0)), LABEL_HYP, NULL), MEM_OK);
                                                           /* KCore remaps, no TLBI */
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_WB, 8), 0xaaaa);        /* TLB hit: the old page */
@@ -220,7 +220,7 @@ static void test_layers_check_refinement_bypass_dirty(void **state)
 {
     struct fx *f = *state;
 
-    assert_int_equal(cache_write(&f->m.ms.cache, VA_NC, 8, true, 1, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->m.ms.cache, VA_NC, 8, true, 1, LABEL_HYP, NULL), MEM_OK);
     f->cpus[0].nacc = 0;
     assert_int_equal(kread(f, VA_NC, 8), 0);               /* bypass: memory */
     assert_int_equal(f->cpus[0].acc[0].cache, CACHE_BYPASS);
@@ -239,7 +239,7 @@ static void test_layers_check_refinement_rmw(void **state)
     wr(f, VA_WB, 5);
     f->cpus[0].nacc = 0;
     kread(f, VA_WB, 8);
-    assert_int_equal(cache_write(&f->m.ms.cache, VA_WB, 8, true, 6, LABEL_KCORE, NULL), MEM_OK);
+    assert_int_equal(cache_write(&f->m.ms.cache, VA_WB, 8, true, 6, LABEL_HYP, NULL), MEM_OK);
     w = f->cpus[0].acc[0];
     w.acc = MMU_ACC_WRITE;
     w.val = 6;
@@ -563,7 +563,7 @@ static struct l2_fault host_fault(uint64_t ipa, uint64_t esr)
 }
 
 /* The host's handler decides by owner, count, KCore's region, memory and
- * fault kind (hyp/hypercall.c host_s2_fault). */
+ * fault kind (hyp/kcore/hypercall.c host_s2_fault). */
 static void test_l2_spec_fault_host(void **state)
 {
     struct l2_state pre, post;

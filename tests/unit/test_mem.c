@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model/mem.h"
+#include "model/hw/mem.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -97,7 +97,7 @@ static void test_mem_init_4gib_allocates_only_touched_pages(void **state)
     assert_int_equal(l, LABEL_NONE);
     assert_int_equal(m.allocated, 0);
     /* Touch the first, a middle and the last page. */
-    assert_int_equal(mem_write_word(&m, 0, 1, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_write_word(&m, 0, 1, LABEL_HYP), MEM_OK);
     assert_int_equal(mem_write_word(&m, 2 * GiB + 8, 2, LABEL_HOST), MEM_OK);
     assert_int_equal(mem_write_word(&m, 4 * GiB - 8, 3, LABEL_VM(0)), MEM_OK);
     assert_int_equal(m.allocated, 3);
@@ -202,7 +202,7 @@ static void test_mem_write_word_blank_to_absent_page_allocates_nothing(void **st
     assert_int_equal(mem_write_word(m, 0x2000, 0, LABEL_NONE), MEM_OK);
     assert_int_equal(m->allocated, 0);
     /* A zero with a real label is data and must be stored. */
-    assert_int_equal(mem_write_word(m, 0x2000, 0, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_write_word(m, 0x2000, 0, LABEL_HYP), MEM_OK);
     assert_int_equal(m->allocated, 1);
 }
 
@@ -434,11 +434,11 @@ static void test_mem_zero_page_labels_every_word(void **state)
     label_t l;
 
     assert_int_equal(mem_write_word(m, 0x3ff8, 0xdead, LABEL_VM(3)), MEM_OK);
-    assert_int_equal(mem_zero_page(m, 0x3000, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_zero_page(m, 0x3000, LABEL_HYP), MEM_OK);
     for (uint64_t pa = 0x3000; pa < 0x4000; pa += 8) {
         assert_int_equal(mem_read_word(m, pa, &v, &l), MEM_OK);
         assert_int_equal(v, 0);
-        assert_int_equal(l, LABEL_KCORE);
+        assert_int_equal(l, LABEL_HYP);
     }
     /* The next page is untouched. */
     assert_int_equal(mem_read_word(m, 0x4000, &v, &l), MEM_OK);
@@ -478,14 +478,14 @@ static void test_mem_load_unaligned_bytes_roundtrip(void **state)
     for (unsigned i = 0; i < sizeof(in); i++)
         in[i] = (unsigned char)(0xa0 + i);
     assert_int_equal(mem_write_word(m, 0xff8, 0x1111111111111111ull, LABEL_VM(5)), MEM_OK);
-    assert_int_equal(mem_load(m, 0xffd, in, sizeof(in), LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_load(m, 0xffd, in, sizeof(in), LABEL_HYP), MEM_OK);
     assert_int_equal(mem_store_bytes(m, 0xffd, out, sizeof(out)), MEM_OK);
     assert_memory_equal(in, out, sizeof(in));
     /* Bytes of the first word below the load keep their value; the word's
      * label becomes the loader's (every word touched is relabelled). */
     assert_int_equal(mem_read_word(m, 0xff8, &v, &l), MEM_OK);
     assert_int_equal(v, 0xa2a1a01111111111ull);
-    assert_int_equal(l, LABEL_KCORE);
+    assert_int_equal(l, LABEL_HYP);
 }
 
 static void test_mem_load_out_of_range_changes_nothing(void **state)
@@ -584,8 +584,8 @@ static void test_mem_hash_independent_of_history(void **state)
      * allocated memories: equal hashes (no host addresses, no history). */
     assert_int_equal(mem_init(&b, MiB), MEM_OK);
     assert_int_equal(mem_write_word(m, 0x100, 1, LABEL_HOST), MEM_OK);
-    assert_int_equal(mem_write_word(m, 0x9000, 2, LABEL_KCORE), MEM_OK);
-    assert_int_equal(mem_write_word(&b, 0x9000, 2, LABEL_KCORE), MEM_OK);
+    assert_int_equal(mem_write_word(m, 0x9000, 2, LABEL_HYP), MEM_OK);
+    assert_int_equal(mem_write_word(&b, 0x9000, 2, LABEL_HYP), MEM_OK);
     assert_int_equal(mem_write_word(&b, 0x7000, 5, LABEL_HOST), MEM_OK);
     assert_int_equal(mem_write_word(&b, 0x100, 1, LABEL_HOST), MEM_OK);
     assert_int_equal(mem_write_word(&b, 0x7000, 0, LABEL_NONE), MEM_OK);
@@ -611,7 +611,7 @@ static void test_mem_label_name(void **state)
 {
     char b[16];
     (void)state;
-    assert_string_equal(mem_label_name(LABEL_KCORE, b, sizeof b), "KCore");
+    assert_string_equal(mem_label_name(LABEL_HYP, b, sizeof b), "KCore");
     assert_string_equal(mem_label_name(LABEL_HOST, b, sizeof b), "host");
     assert_string_equal(mem_label_name(LABEL_VM(2), b, sizeof b), "VM 2");
     assert_string_equal(mem_label_name(LABEL_NONE, b, sizeof b), "nobody");

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hyp/abi.h"
+#include "hyp/kcore/abi.h"
 #include "model/scenario.h"
 
 static char path[64];

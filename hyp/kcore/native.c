@@ -1,5 +1,5 @@
 /*
- * hyp/native.c - the native shims behind hyp/arch.h for the unit tests:
+ * hyp/kcore/native.c - the native shims behind hyp/kcore/arch.h for the unit tests:
  * a physical-memory buffer, system registers per simulated CPU, a log of
  * maintenance operations (with the VMID current when each was issued),
  * DC ZVA as a memset, panic as a callback.

@@ -1,5 +1,5 @@
 /*
- * hyp/kcore.h - KCore's state and its internal interfaces: the page-table
+ * hyp/kcore/kcore.h - KCore's state and its internal interfaces: the page-table
  * pool, the ownership array, VMs and vCPUs, per-CPU state, boot and the
  * exception dispatcher.
  *

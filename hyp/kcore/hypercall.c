@@ -1,5 +1,5 @@
 /*
- * hyp/hypercall.c - KCore's exception handling: hypercalls from the host
+ * hyp/kcore/hypercall.c - KCore's exception handling: hypercalls from the host
  * and from guests, host stage-2 faults (lazy identity map, or a fault
  * injected back into the host), guest exits, and the world switch between
  * the host and a vCPU.

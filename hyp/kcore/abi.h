@@ -1,5 +1,5 @@
 /*
- * hyp/abi.h - the one header KCore (AArch64 guest code) shares with the
+ * hyp/kcore/abi.h - the one header KCore (AArch64 guest code) shares with the
  * host-side simulator (actors, invariants, spec). Plain C, no includes, so it
  * builds freestanding for AArch64 and natively for the simulator.
  *

@@ -1,9 +1,9 @@
 /*
- * cpu/msys.c - the path of one data access through TLB, walker and cache.
+ * model/hw/msys.c - the path of one data access through TLB, walker and cache.
  * See msys.h. TLB fills on a miss are deterministic (the LRU victim); the
  * scheduler adds speculative fills and evictions on top (model/).
  */
-#include "cpu/msys.h"
+#include "model/hw/msys.h"
 
 #include <string.h>
 
@@ -43,7 +43,7 @@ static int write_desc(void *arg, uint64_t pa, bool cacheable, uint64_t desc)
     struct msys *s = arg;
     /* Hardware AF/DBM updates are made by the walker on behalf of the
      * table's owner: KCore. */
-    return cache_write(&s->cache, pa, 8, cacheable, desc, LABEL_KCORE, NULL) == MEM_OK ? 0 : -1;
+    return cache_write(&s->cache, pa, 8, cacheable, desc, LABEL_HYP, NULL) == MEM_OK ? 0 : -1;
 }
 
 void msys_bind_ops(struct msys *s, struct mmu_ctx *ctx)

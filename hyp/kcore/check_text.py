@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hyp/check_text.py OBJDUMP ELF: check KCore's text for what hyp/README.md
+"""hyp/kcore/check_text.py OBJDUMP ELF: check KCore's text for what hyp/kcore/README.md
 forbids. Fails (exit 1) on: load/store-exclusive instructions; PC-relative
 literal loads (LDR/LDRSW/PRFM literal); an ADR/ADRP to a text address whose
 register is then used as the base of a load; data words in .text."""

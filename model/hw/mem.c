@@ -1,5 +1,5 @@
 /*
- * model/mem.c - sparse physical memory with a principal label on every word.
+ * model/hw/mem.c - sparse physical memory with a principal label on every word.
  *
  * Models: the physical address space of mem.h as an array of page-frame
  * pointers, each frame (4 KiB of words plus one label per word) allocated on
@@ -15,7 +15,7 @@
  * [0, size) is MEM_EABORT. Either way nothing changes.
  * Leaves out: what mem.h leaves out.
  */
-#include "model/mem.h"
+#include "model/hw/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,7 +193,7 @@ int mem_write(struct mem *m, uint64_t pa, unsigned size, uint64_t val, label_t l
 
 const char *mem_label_name(label_t l, char *buf, size_t n)
 {
-    if (l == LABEL_KCORE)
+    if (l == LABEL_HYP)
         return "KCore";
     if (l == LABEL_HOST)
         return "host";

@@ -1,5 +1,5 @@
 /*
- * hyp/sysregs.h - the EL2 system-register values KCore programs, as plain
+ * hyp/kcore/sysregs.h - the EL2 system-register values KCore programs, as plain
  * #defines so boot.S and the C code share them. Field layouts: Arm ARM
  * D17.2 (TCR_EL2, VTCR_EL2, SCTLR_EL2, HCR_EL2, MAIR_EL2, ESR_EL2).
  */

@@ -1,9 +1,9 @@
 /*
- * hyp/lock.h - KCore's spinlock: a ticket lock on LSE atomics (LDADDA to
+ * hyp/kcore/lock.h - KCore's spinlock: a ticket lock on LSE atomics (LDADDA to
  * take a ticket, LDAR to wait (sleeping in WFE), STLR + SEV to release). FIFO, so no CPU starves
  * under an adversarial schedule; the wait is bounded (KC_SPIN_MAX polls),
  * after which KCore panics with KC_PANIC_DEADLOCK rather than hang.
- * No load/store-exclusive instruction is used (hyp/README.md).
+ * No load/store-exclusive instruction is used (hyp/kcore/README.md).
  */
 #ifndef KC_LOCK_H
 #define KC_LOCK_H

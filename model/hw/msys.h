@@ -1,5 +1,5 @@
 /*
- * cpu/msys.h - the machine's memory system: physical memory, the coherent
+ * model/hw/msys.h - the machine's memory system: physical memory, the coherent
  * cache and the per-CPU TLBs, and the path of one data access through them
  * (DESIGN.md, "One data access, end to end"):
  *   TLB lookup (tagged) -> else walk (descriptors read through the cache or
@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "model/mem.h"
+#include "model/hw/mem.h"
 #include "cache/cache.h"
 #include "mmu/mmu.h"
 #include "tlb/tlb.h"

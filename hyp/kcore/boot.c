@@ -1,5 +1,5 @@
 /*
- * hyp/boot.c - the C half of boot (boot.S calls it): the EL2 stage-1
+ * hyp/kcore/boot.c - the C half of boot (boot.S calls it): the EL2 stage-1
  * identity map, the ownership of KCore's pages, the host stage 2, the
  * published state, per-CPU state.
  *
@@ -27,7 +27,7 @@ _Static_assert(__builtin_offsetof(struct kc_bootinfo, ttbr0) == 8, "boot.S reads
  * own (kcore.ld) that KCore maps Normal Non-cacheable, so CPU 0's writes go
  * to memory and every CPU's view of it is the flat machine's (L1
  * refinement, docs/LAYERS.md); it is still cleaned to the point of
- * coherency (hyp/README.md, "Start"). */
+ * coherency (hyp/kcore/README.md, "Start"). */
 struct kc_bootinfo kc_bootinfo __attribute__((aligned(64), section(".data.boot")));
 
 #ifdef KC_MUTANT_NO_BOOTFLAG_CLEAN

@@ -1,5 +1,5 @@
 /*
- * hyp/mem.c - the page-table pool (a locked allocator of zeroed pages over
+ * hyp/kcore/mem.c - the page-table pool (a locked allocator of zeroed pages over
  * [KC_POOL_BASE, +KC_POOL_SIZE)), page zeroing and cleaning, and the
  * freestanding memset/memcpy the compiler may call.
  */

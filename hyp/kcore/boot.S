@@ -1,8 +1,8 @@
 /*
- * hyp/boot.S - KCore's entry, the secondary CPUs' wait, the MMU switch-on,
+ * hyp/kcore/boot.S - KCore's entry, the secondary CPUs' wait, the MMU switch-on,
  * the EL2 vector table and the save/restore around the C dispatcher.
  *
- * Entry (hyp/README.md): every CPU at EL2h, MMU off, x0 = CPU index,
+ * Entry (hyp/kcore/README.md): every CPU at EL2h, MMU off, x0 = CPU index,
  * x1 = CPU count, x2 = memory bytes. No literal pools: constants are built
  * with MOVZ/MOVK (mov64), addresses with ADR/ADRP.
  */
@@ -36,7 +36,7 @@ _start:
     cbnz    x19, secondary
 
     // CPU 0. .bss is already zero: the loader zero-fills each segment's
-    // memsz beyond its filesz, as an ELF loader does (hyp/README.md).
+    // memsz beyond its filesz, as an ELF loader does (hyp/kcore/README.md).
 2:  mov     x0, x20
     mov     x1, x21
     bl      kc_boot_build_s1                // -> x0 = TTBR0_EL2

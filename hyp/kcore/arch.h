@@ -1,11 +1,11 @@
 /*
- * hyp/arch.h - the only place KCore touches the architecture: system
+ * hyp/kcore/arch.h - the only place KCore touches the architecture: system
  * registers, barriers, TLB and cache maintenance, DC ZVA, panic, and how a
  * physical address becomes a pointer.
  *
  * Built for the target (-DKC_TARGET, AArch64 EL2) these are inline
  * assembly. Built natively (unit tests on the build host) they are shims in
- * hyp/native.c: system registers live in an array per simulated CPU,
+ * hyp/kcore/native.c: system registers live in an array per simulated CPU,
  * maintenance operations are counted in a log the tests inspect, and
  * physical memory is a buffer at kc_native_phys_base.
  */
@@ -55,7 +55,7 @@ static inline void kc_dc_cvac(const void *p) { __asm__ volatile("dc cvac, %0" : 
 static inline void kc_dc_civac(const void *p) { __asm__ volatile("dc civac, %0" : : "r"(p) : "memory"); }
 static inline void kc_dc_zva(void *p) { __asm__ volatile("dc zva, %0" : : "r"(p) : "memory"); }
 
-/* Panic: BRK with the reason in x0 (hyp/README.md). */
+/* Panic: BRK with the reason in x0 (hyp/kcore/README.md). */
 static inline __attribute__((noreturn)) void kc_panic(u64 code)
 {
     register u64 x0 __asm__("x0") = code;
@@ -82,7 +82,7 @@ enum kc_native_op {
     KC_OP_COUNT
 };
 
-/* The native machine the shims act on (hyp/native.c). */
+/* The native machine the shims act on (hyp/kcore/native.c). */
 #define KC_NATIVE_LOG 4096
 struct kc_native {
     unsigned char *phys;                 /* physical memory buffer */

@@ -1,10 +1,10 @@
 /*
- * hyp/mutants.h - seeded-bug switches. Each KCore mutant is the same source
+ * hyp/kcore/mutants.h - seeded-bug switches. Each KCore mutant is the same source
  * built with exactly one -DKC_MUTANT_<NAME>=1 (output kcore-<name>.elf).
  * The simulator must find every one of them; the unmutated kcore.elf must
  * pass.
  *
- * This comment is the single list of mutants: hyp/CMakeLists.txt reads the
+ * This comment is the single list of mutants: hyp/kcore/CMakeLists.txt reads the
  * lines below (" * KC_MUTANT_<NAME>  <one-line description>") to build one
  * kcore-<name>.elf each and to generate the table `hypsim mutants` prints.
  * One mutant per line, the description on the same line (no semicolons:

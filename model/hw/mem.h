@@ -1,5 +1,5 @@
 /*
- * model/mem.h - sparse physical memory with a principal label on every word.
+ * model/hw/mem.h - sparse physical memory with a principal label on every word.
  *
  * Models: the physical address space [0, size) of the simulated machine,
  * allocated lazily one 4 KiB page frame at a time, so a 4 GiB machine costs
@@ -27,7 +27,7 @@
 typedef uint16_t label_t;
 
 #define LABEL_NONE   ((label_t)0)     /* nobody's data (zero, never written) */
-#define LABEL_KCORE  ((label_t)1)
+#define LABEL_HYP  ((label_t)1)
 #define LABEL_HOST   ((label_t)2)
 #define LABEL_VM(n)  ((label_t)(3 + (n)))   /* VM n, n >= 0 */
 #define LABEL_IS_VM(l) ((l) >= 3)

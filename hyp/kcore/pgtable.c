@@ -1,12 +1,12 @@
 /*
- * hyp/pgtable.c - the generic page-table walker and the operations built
+ * hyp/kcore/pgtable.c - the generic page-table walker and the operations built
  * on it (see pgtable.h). Pure logic: no system registers, no TLB or cache
  * maintenance, so it also builds natively for the unit tests.
  */
 #include "pgtable.h"
 
 #ifdef KC_MUTANT_TABLE_ZERO_LATE
-void kc_zero_page(u64 pa);               /* hyp/mem.c: pool pages come dirty */
+void kc_zero_page(u64 pa);               /* hyp/kcore/mem.c: pool pages come dirty */
 #endif
 
 struct walk_data {

@@ -1,5 +1,5 @@
 /*
- * hyp/pgtable.h - KCore's page tables: one generic depth-first walker with
+ * hyp/kcore/pgtable.h - KCore's page tables: one generic depth-first walker with
  * visitor callbacks (in the shape of pKVM's kvm_pgtable), and the map,
  * unmap and lookup operations built on it. Used for the EL2 stage 1 (built
  * at boot), the host stage 2 and every VM's stage 2. VMSAv8-64, 4 KiB
