@@ -82,4 +82,11 @@ int cli_record_end(struct cli_record *r, struct machine *m, bool quiet);
 /* After the run: drop the recording without writing it. Frees r. */
 void cli_record_discard(struct cli_record *r);
 
+/* ---- cli/cmd_gdb.c */
+struct trace;
+/* hypsim replay FILE --gdb PORT: serve one gdb session on the replay of t
+ * on m (fresh, t's config, KCore kpath). Returns the exit code. */
+int cli_replay_gdb(struct machine *m, const struct trace *t, const char *file, const char *kpath,
+                   unsigned port, uint64_t snapshot_every, bool log_packets);
+
 #endif

@@ -400,6 +400,14 @@ static void usage_replay(FILE *f)
 "                    JSON Lines\n"
 "  --from N --to M   log only steps N..M\n"
 "  --json            print the JSON summary on stdout (after any log)\n"
+"  --gdb PORT        serve gdb (remote protocol) on 127.0.0.1:PORT instead of\n"
+"                    replaying straight through (0: any free port; the port is\n"
+"                    printed): one thread per CPU, breakpoints, watchpoints,\n"
+"                    stepi/continue and their reverse forms, 'monitor help'\n"
+"                    for the model's state (README, \"Debugging a trace\")\n"
+"  --snapshot-every K  with --gdb: keep a forked snapshot every K steps for\n"
+"                    reverse execution (default: max(2000, steps / 16))\n"
+"  --gdb-log         with --gdb: log every packet on stderr\n"
 "  --quiet           print nothing but errors (and --json / --log)\n"
 "  -h, --help        this help\n"
 "\n"
@@ -413,6 +421,8 @@ int cmd_replay(int argc, char **argv)
     const char *file = NULL, *kcore = NULL;
     bool verify = false, json = false, quiet = false, log = false, logjson = false;
     uint64_t from = 0, to = UINT64_MAX;
+    uint64_t gdb_port = 0, snap_every = 0;
+    bool gdb = false, gdb_log = false;
     struct trace t;
     struct machine *m;
     struct logger lg;
@@ -443,6 +453,17 @@ int cmd_replay(int argc, char **argv)
                 logjson = !strcmp(v, "json");
                 i++;
             }
+        } else if (!strcmp(a, "--gdb")) {
+            if ((rc = cli_parse_u64("replay", a, v, 0, 65535, &gdb_port)))
+                return rc;
+            gdb = true;
+            i++;
+        } else if (!strcmp(a, "--snapshot-every")) {
+            if ((rc = cli_parse_u64("replay", a, v, 1, TRACE_MAX_STEPS, &snap_every)))
+                return rc;
+            i++;
+        } else if (!strcmp(a, "--gdb-log")) {
+            gdb_log = true;
         } else if (!strcmp(a, "--from")) {
             if ((rc = cli_parse_u64(NULL, a, v, 0, UINT64_MAX, &from)))
                 return rc;
@@ -457,6 +478,10 @@ int cmd_replay(int argc, char **argv)
     }
     if (!file) {
         fprintf(stderr, "%s: replay: missing the trace FILE (see 'hypsim replay --help')\n", prog);
+        return EXIT_USAGE;
+    }
+    if (gdb && (log || json)) {
+        fprintf(stderr, "%s: replay: --gdb cannot be combined with --log or --json\n", prog);
         return EXIT_USAGE;
     }
     if (from > to) {
@@ -485,6 +510,13 @@ int cmd_replay(int argc, char **argv)
             trace_free(&t);
             return EXIT_USAGE;
         }
+    }
+    if (gdb) {
+        rc = cli_replay_gdb(m, &t, file, kpath, (unsigned)gdb_port, snap_every, gdb_log);
+        machine_free(m);
+        free(m);
+        trace_free(&t);
+        return rc;
     }
     memset(&o, 0, sizeof(o));
     memset(&lg, 0, sizeof(lg));

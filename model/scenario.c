@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "hyp/kcore/abi.h"
+#include "hyp/hv.h"
 #include "model/hcname.h"
 
 #define MAX_SCENARIO_BYTES (16u << 20)
@@ -70,13 +70,13 @@ static int parse_action(const cJSON *a, long i, struct scen_action *out, const c
         if (strncmp(who->valuestring, "vm", 2) != 0)
             return err_at(err, n, path, i, "who", "expected \"host\" or \"vmN\"");
         vm = strtol(who->valuestring + 2, &end, 10);
-        if (*end || end == who->valuestring + 2 || vm < 0 || vm >= KC_MAX_VMS)
+        if (*end || end == who->valuestring + 2 || vm < 0 || vm >= (long)HV_MAX_VMS)
             return err_at(err, n, path, i, "who", "VM index out of range 0..15");
         out->who = (int)vm;
     }
     if (cpu) {
         uint64_t c;
-        if (get_u64(cpu, &c) || c >= KC_MAX_CPUS)
+        if (get_u64(cpu, &c) || c >= HV_MAX_CPUS)
             return err_at(err, n, path, i, "cpu", "expected a CPU index 0..63");
         out->cpu = (int)c;
     }

@@ -191,18 +191,6 @@ int mem_write(struct mem *m, uint64_t pa, unsigned size, uint64_t val, label_t l
     return word_put(m, pa & ~7ull, w, label);
 }
 
-const char *mem_label_name(label_t l, char *buf, size_t n)
-{
-    if (l == LABEL_HYP)
-        return "KCore";
-    if (l == LABEL_HOST)
-        return "host";
-    if (!LABEL_IS_VM(l))
-        return "nobody";
-    snprintf(buf, n, "VM %d", LABEL_VM_INDEX(l));
-    return buf;
-}
-
 int mem_read_words(const struct mem *m, uint64_t pa, uint64_t *val, label_t *label, unsigned n)
 {
     if (pa & 7)

@@ -66,10 +66,6 @@ static inline bool mem_in_range(const struct mem *m, uint64_t pa, uint64_t len)
     return pa < m->size && len <= m->size - pa;
 }
 
-/* A label's principal for messages: "KCore", "host", "VM n" (written into
- * buf), or "nobody" (LABEL_NONE and unknown labels). */
-const char *mem_label_name(label_t l, char *buf, size_t n);
-
 /* Read/write one aligned 8-byte word with its label. */
 int mem_read_word(const struct mem *m, uint64_t pa, uint64_t *val, label_t *label);
 int mem_write_word(struct mem *m, uint64_t pa, uint64_t val, label_t label);

@@ -607,21 +607,11 @@ static void test_mem_hash_distinguishes_address(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_mem, teardown_mem)
 
-static void test_mem_label_name(void **state)
-{
-    char b[16];
-    (void)state;
-    assert_string_equal(mem_label_name(LABEL_HYP, b, sizeof b), "KCore");
-    assert_string_equal(mem_label_name(LABEL_HOST, b, sizeof b), "host");
-    assert_string_equal(mem_label_name(LABEL_VM(2), b, sizeof b), "VM 2");
-    assert_string_equal(mem_label_name(LABEL_NONE, b, sizeof b), "nobody");
-}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mem_init_rounds_size_up_to_page),
-        cmocka_unit_test(test_mem_label_name),
         cmocka_unit_test(test_mem_init_zero_size_aborts_every_access),
         cmocka_unit_test(test_mem_init_huge_size_fails_cleanly),
         cmocka_unit_test(test_mem_init_4gib_allocates_only_touched_pages),
