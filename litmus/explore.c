@@ -21,14 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "litmus/layout.h"
 #include "litmus/litmus.h"
 #include "mmu/mmu.h"
 #include "tlb/tlb.h"
 
-#define L1_PA 0x1000ull
-#define L2_PA 0x2000ull
-#define L3_PA 0x3000ull
-#define VA_BASE 0x40000000ull
 #define MAXW 64
 #define MAXF 16
 #define DEFAULT_MAX_STATES 2000000ull
@@ -141,9 +138,9 @@ static int ops_read(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
 {
     struct ex *e = arg;
     (void)cacheable;
-    if (pa == L1_PA + 8) *desc = mmu_desc_table(L2_PA);
-    else if (pa == L2_PA) *desc = mmu_desc_table(L3_PA);
-    else if (pa >= L3_PA && pa < L3_PA + 4096) *desc = mem_get(e->cur, pa);
+    if (pa == LIT_L1_PA + 8) *desc = mmu_desc_table(LIT_L2_PA);
+    else if (pa == LIT_L2_PA) *desc = mmu_desc_table(LIT_L3_PA);
+    else if (lit_in_leaf_table(pa)) *desc = mem_get(e->cur, pa);
     else *desc = 0;
     return 0;
 }
@@ -152,7 +149,7 @@ static int ops_write(void *arg, uint64_t pa, bool cacheable, uint64_t desc)
 {
     struct ex *e = arg;
     (void)cacheable;
-    if (pa < L3_PA || pa >= L3_PA + 4096) return -1;
+    if (!lit_in_leaf_table(pa)) return -1;
     return mem_set(e->cur, pa, desc);
 }
 
@@ -162,7 +159,7 @@ static void mk_ctx(struct ex *e, unsigned cpu, bool updates, struct mmu_ctx *c)
     c->regime = MMU_REGIME_EL10;
     c->s1.m = true;
     c->s1.c = true;
-    c->s1.ttbr0 = L1_PA;
+    c->s1.ttbr0 = LIT_L1_PA;
     /* T0SZ=25 (39-bit VA, start level 1), IRGN0/ORGN0 WB, SH0 inner,
      * TG0 4K, EPD1, TG1 4K, IPS 48 bits */
     c->s1.tcr = 25ull | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) |
@@ -364,9 +361,9 @@ static size_t put_val(const struct lit_test *t, char *b, size_t n, size_t at, ui
     if ((v & MMU_DESC_TABLE) && (v & MMU_SH_INNER) == MMU_SH_INNER && mmu_desc_oa(v) >= lit_pa(0) &&
         mmu_desc_oa(v) < lit_pa(LIT_MAX_LOCS))
         return put_desc(t, b, n, at, v);
-    if (v >= 0x800000ull && v < 0x800000ull + ((uint64_t)LIT_MAX_THREADS << 16)) {
-        unsigned p = (unsigned)((v - 0x800000ull) >> 16);
-        int idx = (int)((v & 0xffff) / 4);
+    if (lit_is_code_addr(v)) {
+        unsigned p = (unsigned)((v - LIT_CODE_BASE) >> LIT_CODE_SHIFT);
+        int idx = (int)((v - lit_code_base(p)) / 4);
         for (unsigned k = 0; p < t->nthreads && k < t->th[p].nlabels; k++)
             if (t->th[p].label[k].index == idx)
                 return put(b, n, at, "label:\"P%u:%s\"", p, t->th[p].label[k].name);
@@ -456,8 +453,8 @@ static bool cond_holds(unsigned nzcv, unsigned cc)
 
 static int loc_of_va(const struct lit_test *t, uint64_t va)
 {
-    if (va < VA_BASE) return -1;
-    uint64_t i = (va - VA_BASE) >> 12;
+    if (va < LIT_VA_BASE) return -1;
+    uint64_t i = (va - LIT_VA_BASE) >> 12;
     return i < t->nlocs ? (int)i : -1;
 }
 
@@ -499,7 +496,7 @@ static uint64_t ea_of(const struct thr *th, const struct lit_insn *in)
 static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum mmu_access acc,
                      unsigned choice, uint64_t *pa, struct mmu_fault *f)
 {
-    if (va >= L3_PA && va < L3_PA + 4096) { *pa = va; return 0; }
+    if (lit_in_leaf_table(va)) { *pa = va; return 0; }
     struct tlb *tl = &s->tlbs.cpu[p];
     struct tlb_entry *te = tlb_lookup_el10(tl, 0, 0, va);
     int loc = loc_of_va(e->t, va);
@@ -563,7 +560,7 @@ static unsigned n_choices(const struct ex *e, const struct st *s, unsigned p, un
         return 1;
     }
     uint64_t va = ea_of(&s->th[p], in);
-    if (va >= L3_PA && va < L3_PA + 4096) return 1;
+    if (lit_in_leaf_table(va)) return 1;
     int loc = loc_of_va(e->t, va);
     if (loc < 0) return 1;
     const struct cand *c0;
@@ -676,7 +673,7 @@ static void take_fault(struct ex *e, struct st *s, unsigned p, unsigned i, uint6
     add_fault(s, p, i, loc_of_va(e->t, va), f);
     if (i >= lt->nmain) { finish_thread(s, p); return; }
     if (lt->has_handler) {
-        s->th[p].elr = 0x800000ull + ((uint64_t)p << 16) + 4ull * i;
+        s->th[p].elr = lit_code_addr(p, i);
         if (lt->n == lt->nmain) finish_thread(s, p);
         else s->th[p].pc = (uint16_t)lt->nmain;
         return;
@@ -809,7 +806,7 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
     case LOP_MSR_ELR: th->elr = rd_reg(th, in->rn, 1); break;
     case LOP_MRS_ELR: wr_reg(th, in->rd, 1, th->elr); break;
     case LOP_ERET: {
-        uint64_t base = 0x800000ull + ((uint64_t)p << 16);
+        uint64_t base = lit_code_base(p);
         if (th->elr < base || ((th->elr - base) & 3) || (th->elr - base) / 4 > lt->n) {
             snprintf(e->err, sizeof(e->err), "ERET to an address outside P%u's code", p);
             return -1;
