@@ -136,7 +136,9 @@ static int parse_fault_atom(struct lit_pctx *c, struct lit_lex *l)
     return id;
 }
 
-static int parse_unary(struct lit_pctx *c, struct lit_lex *l)
+static int parse_unary(struct lit_pctx *c, struct lit_lex *l);
+
+static int unary(struct lit_pctx *c, struct lit_lex *l)
 {
     struct lit_node *n;
     if (lit_is_p(l, '~') || lit_is_id(l, "not")) {
@@ -202,6 +204,18 @@ static int parse_unary(struct lit_pctx *c, struct lit_lex *l)
     return id;
 }
 
+/* Every nesting (~, not, parentheses) passes here: the recursion is
+ * bounded by LIT_MAX_DEPTH, whatever the input. */
+static int parse_unary(struct lit_pctx *c, struct lit_lex *l)
+{
+    if (c->depth >= LIT_MAX_DEPTH)
+        return lit_fail(c, "condition nested deeper than %d levels", LIT_MAX_DEPTH);
+    c->depth++;
+    int r = unary(c, l);
+    c->depth--;
+    return r;
+}
+
 static int parse_and(struct lit_pctx *c, struct lit_lex *l)
 {
     int a = parse_unary(c, l);
@@ -234,48 +248,45 @@ static int parse_or(struct lit_pctx *c, struct lit_lex *l)
     return a;
 }
 
-/* The tail of the file: [locations [...]] quantifier prop */
-int lit_parse_tail(struct lit_pctx *c, const char *s)
+static int tail(struct lit_pctx *c, struct lit_lex *l)
 {
-    struct lit_lex l;
-    lit_lex_init(&l, s);
     for (;;) {
-        if (lit_is_id(&l, "locations")) {
-            lit_lex_next(&l);
-            if (!lit_is_p(&l, '['))
+        if (lit_is_id(l, "locations")) {
+            lit_lex_next(l);
+            if (!lit_is_p(l, '['))
                 return lit_fail(c, "expected '[' after locations");
-            lit_lex_next(&l);
-            while (!lit_is_p(&l, ']')) {
-                if (l.k == TK_END)
+            lit_lex_next(l);
+            while (!lit_is_p(l, ']')) {
+                if (l->k == TK_END)
                     return lit_fail(c, "unterminated locations[...]");
-                if (lit_is_p(&l, ';')) { lit_lex_next(&l); continue; }
-                if (lit_is_idc(&l, "fault")) {          /* faults are always shown */
-                    if (parse_fault_atom(c, &l) < 0) return -1;
+                if (lit_is_p(l, ';')) { lit_lex_next(l); continue; }
+                if (lit_is_idc(l, "fault")) {          /* faults are always shown */
+                    if (parse_fault_atom(c, l) < 0) return -1;
                     continue;
                 }
                 struct lit_lhs h;
-                if (parse_lhs(c, &l, &h))
+                if (parse_lhs(c, l, &h))
                     return -1;
                 if (add_obs(c->t, &h))
                     lit_unsup(c, "too many observed locations");
             }
-            lit_lex_next(&l);
+            lit_lex_next(l);
             continue;
         }
-        if (lit_is_id(&l, "filter")) {
+        if (lit_is_id(l, "filter")) {
             lit_unsup(c, "filter clause");
             return 0;
         }
         break;
     }
-    if (lit_is_id(&l, "exists")) c->t->quant = LQ_EXISTS;
-    else if (lit_is_id(&l, "forall")) c->t->quant = LQ_FORALL;
-    else if (lit_is_p(&l, '~')) {
-        lit_lex_next(&l);
-        if (!lit_is_id(&l, "exists"))
+    if (lit_is_id(l, "exists")) c->t->quant = LQ_EXISTS;
+    else if (lit_is_id(l, "forall")) c->t->quant = LQ_FORALL;
+    else if (lit_is_p(l, '~')) {
+        lit_lex_next(l);
+        if (!lit_is_id(l, "exists"))
             return lit_fail(c, "expected exists after '~'");
         c->t->quant = LQ_NOT_EXISTS;
-    } else if (l.k == TK_END) {
+    } else if (l->k == TK_END) {
         /* no condition: observe only (herd reads it as "exists true") */
         struct lit_node *n;
         c->t->quant = LQ_EXISTS;
@@ -285,12 +296,24 @@ int lit_parse_tail(struct lit_pctx *c, const char *s)
         return 0;
     }
     else
-        return lit_fail(c, "unknown final condition '%s'", l.k == TK_ID ? l.text : "?");
-    lit_lex_next(&l);
-    c->t->root = parse_or(c, &l);
+        return lit_fail(c, "unknown final condition '%s'", l->k == TK_ID ? l->text : "?");
+    lit_lex_next(l);
+    c->t->root = parse_or(c, l);
     if (c->t->root < 0)
         return -1;
-    if (l.k != TK_END)
+    if (l->k != TK_END)
         return lit_fail(c, "unexpected text after the final condition");
+    return 0;
+}
+
+/* The tail of the file: [locations [...]] quantifier prop */
+int lit_parse_tail(struct lit_pctx *c, const char *s)
+{
+    struct lit_lex l;
+    lit_lex_init(&l, s);
+    if (tail(c, &l))
+        return -1;
+    if (l.any_overflow)
+        return lit_fail(c, "integer %s out of range (more than 64 bits)", l.bad);
     return 0;
 }

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +28,27 @@ void lit_lex_next(struct lit_lex *l)
         return;
     }
     if (isdigit((unsigned char)ch) || (ch == '-' && isdigit((unsigned char)s[l->i + 1]))) {
+        /* a 64-bit number, signed or not (0x... up to 2^64-1); anything
+         * wider is flagged, never clamped */
         char *end;
+        size_t n = 0;
         errno = 0;
         l->num = strtoll(s + l->i, &end, 0);
-        if (errno) { /* too large for signed: take it unsigned */
+        l->overflow = false;
+        if (errno == ERANGE) {
             errno = 0;
-            l->num = (long long)strtoull(s + l->i, &end, 0);
+            if (ch != '-')
+                l->num = (long long)strtoull(s + l->i, &end, 0);
+            if (ch == '-' || errno == ERANGE) {
+                l->overflow = l->any_overflow = true;
+                l->num = 0;
+            }
         }
+        for (size_t k = l->i; k < (size_t)(end - s) && n + 1 < sizeof(l->text); k++)
+            l->text[n++] = s[k];
+        l->text[n] = 0;
+        if (l->overflow && !l->bad[0])
+            snprintf(l->bad, sizeof(l->bad), "%.*s", (int)(sizeof(l->bad) - 1), l->text);
         l->i = (size_t)(end - s);
         l->k = TK_NUM;
         return;
@@ -57,7 +72,14 @@ void lit_lex_next(struct lit_lex *l)
     l->p = ch;
 }
 
-void lit_lex_init(struct lit_lex *l, const char *s) { l->s = s; l->i = 0; lit_lex_next(l); }
+void lit_lex_init(struct lit_lex *l, const char *s)
+{
+    l->s = s;
+    l->i = 0;
+    l->overflow = l->any_overflow = false;
+    l->bad[0] = 0;
+    lit_lex_next(l);
+}
 
 void lit_strip_comments(char *s)
 {

@@ -19,8 +19,11 @@ struct lit_lex {
     const char *s;
     size_t i;
     enum lit_tok k;
-    char text[LIT_NAME * 2];
-    long long num;
+    char text[LIT_NAME * 2]; /* TK_ID, TK_STR, TK_NUM: the token's text (cut) */
+    long long num;           /* TK_NUM: the value (as 64 bits) */
+    bool overflow;           /* TK_NUM: wider than 64 bits (num is 0) */
+    bool any_overflow;       /* some TK_NUM so far overflowed ... */
+    char bad[32];            /* ... the first such, for the message */
     char p;                  /* punct char; 'A' for /\, 'O' for \/ */
 };
 

@@ -27,8 +27,11 @@
 #define LIT_MAX_LOCS    16
 #define LIT_MAX_LABELS  24      /* per thread */
 #define LIT_MAX_NODES   256     /* condition tree */
+#define LIT_MAX_DEPTH   100     /* nesting of ~, not and ( ) in a condition */
 #define LIT_MAX_OBS     48      /* observed items */
 #define LIT_NAME        64
+#define LIT_MAX_FILE_BYTES  (1u << 20)   /* a .litmus file (the catalogue's largest: 2 KiB) */
+#define LIT_MAX_KINDS_BYTES (16u << 20)  /* a verdict file */
 
 /* ---- Instructions (the catalogue's subset, decoded from text) -------- */
 enum lit_op {
@@ -115,7 +118,10 @@ struct lit_test {
 /* Parse the text of one test. Returns 0 (t filled; t->unsupported may be
  * set) or -1 for malformed input, with "path:line: message" in err. */
 int lit_parse(const char *path, const char *text, struct lit_test *t, char *err, size_t errlen);
-/* Read and parse a file; -1 with "path: reason" when it cannot be read. */
+/* Read and parse a file; -1 with "path: reason" when it cannot be read:
+ * not a regular file (FIFOs and devices are refused without blocking),
+ * larger than LIT_MAX_FILE_BYTES, or holding a NUL byte. t is zeroed
+ * first, so t->name is empty unless the text got as far as its name. */
 int lit_parse_file(const char *path, struct lit_test *t, char *err, size_t errlen);
 
 /* ---- Exploration ------------------------------------------------------ */
@@ -145,10 +151,13 @@ enum lit_verdict { LV_NONE = 0, LV_ALLOWED, LV_FORBIDDEN, LV_REQUIRED };
 
 struct lit_kinds {
     unsigned n, cap;
-    struct lit_kind { char *name; enum lit_verdict v; } *e;
+    struct lit_kind { char *name; enum lit_verdict v; unsigned line; } *e;   /* sorted by name */
 };
-/* Load "NAME VERDICT [# comment]" lines ('#' lines are comments). The first
- * verdict given for a name wins. Returns 0 or -1 with "path:line: ..." */
+/* Load a verdict file: herd's "NAME VERDICT" or isla's "NAME VERDICT
+ * SOURCE" lines, '#' to the end of a line a comment (kinds.c). The first
+ * verdict given for a name wins. Refused, -1 with "path:line: ..." (or
+ * "path: ..."): a line in neither format, an unknown verdict word, a file
+ * without verdicts, a non-regular file or one over LIT_MAX_KINDS_BYTES. */
 int lit_kinds_load(const char *path, struct lit_kinds *k, char *err, size_t errlen);
 enum lit_verdict lit_kinds_find(const struct lit_kinds *k, const char *name);
 void lit_kinds_free(struct lit_kinds *k);
@@ -160,7 +169,9 @@ enum lit_class {
 };
 /* From the verdict (about the condition's proposition P: Allowed = P can
  * hold, Forbidden = P never holds, Required = P always holds) and the
- * explored final states. */
+ * explored final states. An exploration that reached no final state (no
+ * execution of every thread ends) is LC_NO_VERDICT whatever the verdict:
+ * never "sound". */
 enum lit_class lit_classify(enum lit_verdict v, const struct lit_result *r);
 const char *lit_class_name(enum lit_class c);
 

@@ -30,6 +30,7 @@
 #include "litmus/lex.h"
 #include "litmus/litmus.h"
 #include "litmus/reader.h"
+#include "litmus/readfile.h"
 
 /* ---- Parse context ------------------------------------------------------ */
 int lit_fail(struct lit_pctx *c, const char *fmt, ...)
@@ -207,6 +208,8 @@ int lit_proc_of(const char *s, unsigned nthreads)
 int lit_parse_value(struct lit_pctx *c, struct lit_lex *l, int ctx_loc, uint64_t *v)
 {
     if (l->k == TK_NUM) {
+        if (l->overflow)
+            return lit_fail(c, "integer %s out of range (more than 64 bits)", l->text);
         *v = (uint64_t)l->num;
         lit_lex_next(l);
         return 0;
@@ -266,60 +269,58 @@ static bool is_type_name(const char *s)
            !strcmp(s, "unsigned") || !strcmp(s, "signed") || (n > 2 && !strcmp(s + n - 2, "_t"));
 }
 
-static int parse_init_item(struct lit_pctx *c, const char *item)
+static int init_item(struct lit_pctx *c, struct lit_lex *l)
 {
-    struct lit_lex l;
-    lit_lex_init(&l, item);
-    if (l.k == TK_END)
+    if (l->k == TK_END)
         return 0;
-    while (l.k == TK_ID && is_type_name(l.text)) {
-        struct lit_lex save = l;
-        lit_lex_next(&l);
-        if (l.k == TK_END || lit_is_p(&l, '=')) { l = save; break; }   /* a location named like a type */
+    while (l->k == TK_ID && is_type_name(l->text)) {
+        struct lit_lex save = *l;
+        lit_lex_next(l);
+        if (l->k == TK_END || lit_is_p(l, '=')) { *l = save; break; }   /* a location named like a type */
     }
-    if (lit_is_p(&l, '*'))
-        lit_lex_next(&l);
+    if (lit_is_p(l, '*'))
+        lit_lex_next(l);
     /* register: N:Xr */
-    if (l.k == TK_NUM || (l.k == TK_ID && (l.text[0] == 'P') && isdigit((unsigned char)l.text[1]))) {
+    if (l->k == TK_NUM || (l->k == TK_ID && (l->text[0] == 'P') && isdigit((unsigned char)l->text[1]))) {
         int p;
-        if (l.k == TK_NUM)
-            p = (l.num >= 0 && (unsigned long long)l.num < c->t->nthreads) ? (int)l.num : -1;
+        if (l->k == TK_NUM)
+            p = (l->num >= 0 && (unsigned long long)l->num < c->t->nthreads) ? (int)l->num : -1;
         else
-            p = lit_proc_of(l.text, c->t->nthreads);
-        lit_lex_next(&l);
-        if (!lit_is_p(&l, ':'))
+            p = lit_proc_of(l->text, c->t->nthreads);
+        lit_lex_next(l);
+        if (!lit_is_p(l, ':'))
             return lit_fail(c, "init: expected ':' after the thread number");
-        lit_lex_next(&l);
+        lit_lex_next(l);
         uint8_t r, sf;
-        if (l.k != TK_ID || lit_reg_of(l.text, &r, &sf) || r == LIT_XZR)
-            return lit_fail(c, "init: bad register '%s'", l.text);
+        if (l->k != TK_ID || lit_reg_of(l->text, &r, &sf) || r == LIT_XZR)
+            return lit_fail(c, "init: bad register '%s'", l->text);
         if (p < 0)
             return lit_fail(c, "init: no such thread");
-        lit_lex_next(&l);
+        lit_lex_next(l);
         uint64_t v = 0;
-        if (lit_is_p(&l, '=')) {
-            lit_lex_next(&l);
-            if (lit_parse_value(c, &l, -1, &v))
+        if (lit_is_p(l, '=')) {
+            lit_lex_next(l);
+            if (lit_parse_value(c, l, -1, &v))
                 return -1;
         }
-        if (l.k != TK_END)
+        if (l->k != TK_END)
             return lit_fail(c, "init: unexpected text after the value of a register");
         c->t->th[p].reg[r] = v;
         return 0;
     }
     bool bracket = false;
-    if (lit_is_p(&l, '[')) { bracket = true; lit_lex_next(&l); }
-    int what = 0, li = lit_parse_locexpr(c, &l, &what);
-    if (!bracket && lit_is_p(&l, '[')) {
+    if (lit_is_p(l, '[')) { bracket = true; lit_lex_next(l); }
+    int what = 0, li = lit_parse_locexpr(c, l, &what);
+    if (!bracket && lit_is_p(l, '[')) {
         lit_unsup(c, "array locations");
         return 0;
     }
     if (li < -1 || (li == -1 && c->t->unsupported[0] == 0))
         return lit_fail(c, "init: expected a location, a register or a PTE");
     if (bracket) {
-        if (!lit_is_p(&l, ']'))
+        if (!lit_is_p(l, ']'))
             return lit_fail(c, "init: expected ']'");
-        lit_lex_next(&l);
+        lit_lex_next(l);
     }
     if (li < 0)
         return 0;
@@ -327,22 +328,34 @@ static int parse_init_item(struct lit_pctx *c, const char *item)
         return lit_fail(c, "init: cannot assign to a physical address");
     uint64_t v = 0;
     bool has = false;
-    if (lit_is_p(&l, '=')) {
-        lit_lex_next(&l);
-        if (what == 1 && !lit_is_p(&l, '('))
+    if (lit_is_p(l, '=')) {
+        lit_lex_next(l);
+        if (what == 1 && !lit_is_p(l, '('))
             return lit_fail(c, "init: a PTE takes a descriptor literal");
-        if (lit_parse_value(c, &l, li, &v))
+        if (lit_parse_value(c, l, li, &v))
             return -1;
         has = true;
     }
-    if (l.k != TK_END)
-        return lit_fail(c, "init: unexpected text '%s'", l.k == TK_ID ? l.text : "");
+    if (l->k != TK_END)
+        return lit_fail(c, "init: unexpected text '%s'", l->k == TK_ID ? l->text : "");
     if (has) {
         if (what == 1)
             c->t->loc[li].pte = v;
         else
             c->t->loc[li].init = v;
     }
+    return 0;
+}
+
+/* One item of the init section (between semicolons). */
+static int parse_init_item(struct lit_pctx *c, const char *item)
+{
+    struct lit_lex l;
+    lit_lex_init(&l, item);
+    if (init_item(c, &l))
+        return -1;
+    if (l.any_overflow)
+        return lit_fail(c, "integer %s out of range (more than 64 bits)", l.bad);
     return 0;
 }
 
@@ -403,7 +416,7 @@ static int set_variant(struct lit_pctx *c, const char *v)
 
 int lit_parse(const char *path, const char *text, struct lit_test *t, char *err, size_t errlen)
 {
-    struct lit_pctx c = { path, 0, err, errlen, t };
+    struct lit_pctx c = { .path = path, .err = err, .errlen = errlen, .t = t };
     char *buf = strdup(text ? text : "");
     int rc = -1;
     if (!buf) {
@@ -505,14 +518,26 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         if (hl && h[hl - 1] == ';') h[--hl] = 0;
         for (char *cell = strtok(h, "|"); cell; cell = strtok(NULL, "|")) {
             cell = lit_trim(cell);
-            if (ncol >= LIT_MAX_THREADS * 2) { lit_unsup(&c, "too many threads"); break; }
             bool hnd = false;
             size_t cl = strlen(cell);
             if (cl > 2 && !strcmp(cell + cl - 2, ".F")) { hnd = true; cell[cl - 2] = 0; }
-            if ((cell[0] != 'P') || !isdigit((unsigned char)cell[1])) { lit_fail(&c, "bad thread name '%s'", cell); goto out; }
-            int p = atoi(cell + 1);
-            if (p < 0 || p >= LIT_MAX_THREADS) { lit_unsup(&c, "thread P%d", p); p = 0; }
-            col[ncol].proc = p;
+            char *end;
+            errno = 0;
+            long p = (cell[0] == 'P' && isdigit((unsigned char)cell[1])) ? strtol(cell + 1, &end, 10) : -1;
+            if (p < 0 || *end) { lit_fail(&c, "bad thread name '%s'", cell); goto out; }
+            if (p >= LIT_MAX_THREADS || errno == ERANGE) {
+                /* nothing below matters to a test the model cannot run */
+                lit_unsup(&c, "thread %s: more than %d threads (the model runs P0-P%d)", cell,
+                          LIT_MAX_THREADS, LIT_MAX_THREADS - 1);
+                rc = 0;
+                goto out;
+            }
+            for (unsigned k = 0; k < ncol; k++)
+                if (col[k].proc == (int)p && col[k].handler == hnd) {
+                    lit_fail(&c, "thread %s%s named twice in the thread table", cell, hnd ? ".F" : "");
+                    goto out;
+                }
+            col[ncol].proc = (int)p;
             col[ncol].handler = hnd;
             ncol++;
             if (!hnd && (unsigned)p + 1 > t->nthreads) t->nthreads = (unsigned)p + 1;
@@ -584,7 +609,7 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
                     }
                 }
             } else if (*lit_trim(p)) {
-                lit_fail(&c, "more columns than threads");
+                lit_fail(&c, "more columns than the thread table header names (%u)", ncol);
                 free(code); free(plabels); free(tgt);
                 goto out;
             }
@@ -669,33 +694,14 @@ out:
 
 int lit_parse_file(const char *path, struct lit_test *t, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *s;
+    size_t len;
+    memset(t, 0, sizeof(*t));
+    if (lit_read_file(path, LIT_MAX_FILE_BYTES, &s, &len, err, errlen))
         return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    while (s) {
-        size_t r = fread(s + len, 1, cap - len - 1, f);
-        len += r;
-        if (len + 1 < cap) break;
-        cap *= 2;
-        char *ns = realloc(s, cap);
-        if (!ns) { free(s); s = NULL; break; }
-        s = ns;
-    }
-    bool ioerr = ferror(f);
-    fclose(f);
-    if (!s || ioerr) {
-        free(s);
-        snprintf(err, errlen, "%s: cannot read", path);
-        return -1;
-    }
-    s[len] = 0;
     if (memchr(s, 0, len)) {
         free(s);
-        snprintf(err, errlen, "%s:1: not a text file", path);
+        snprintf(err, errlen, "%s:1: not a text file (a NUL byte)", path);
         return -1;
     }
     int rc = lit_parse(path, s, t, err, errlen);

@@ -16,6 +16,7 @@
 struct lit_pctx {
     const char *path;
     unsigned line;           /* current source line (messages) */
+    unsigned depth;          /* nesting of the condition being parsed */
     char *err;
     size_t errlen;
     struct lit_test *t;

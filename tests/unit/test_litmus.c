@@ -317,7 +317,7 @@ static void test_lit_kinds_and_classify(void **st)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fputs("# comment\nA   Allowed\nB Forbid # note\nC Required\nA Forbidden\nGluedAllow\nD with\n", f);
+    fputs("# comment\nA   Allowed\nB Forbid # note\nC Required\nA Forbidden\nGluedAllow\n", f);
     fclose(f);
     struct lit_kinds k;
     char err[256];
