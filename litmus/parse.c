@@ -395,6 +395,45 @@ static int set_tthm(struct lit_pctx *c, const char *v)
     return 0;
 }
 
+/* EL0=P0,P2: those threads run at EL0 (their accesses are checked with
+ * EL0 permissions: the el0 field, AP[1]). */
+static int set_el0(struct lit_pctx *c, const char *v)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *tok = strtok(buf, " \t,"); tok; tok = strtok(NULL, " \t,")) {
+        int p = lit_proc_of(tok, c->t->nthreads);
+        if (p < 0)
+            return lit_fail(c, "EL0: no thread '%s'", tok);
+        c->t->th[p].el0 = true;
+    }
+    return 0;
+}
+
+/* What an EL0 thread cannot do here: a fault handler (it would run at
+ * EL1), and system instructions (UNDEFINED at EL0). */
+static void check_el0(struct lit_pctx *c)
+{
+    static const char *sys[] = { [LOP_TLBI] = "TLBI", [LOP_MSR_ELR] = "MSR ELR_EL1",
+                                 [LOP_MRS_ELR] = "MRS ELR_EL1", [LOP_ERET] = "ERET" };
+    for (unsigned p = 0; p < c->t->nthreads; p++) {
+        const struct lit_thread *th = &c->t->th[p];
+        if (!th->el0) continue;
+        if (th->has_handler) {
+            lit_unsup(c, "EL0 thread P%u with a fault handler", p);
+            return;
+        }
+        for (unsigned i = 0; i < th->n; i++) {
+            unsigned op = th->insn[i].op;
+            if (op < sizeof(sys) / sizeof(sys[0]) && sys[op]) {
+                c->line = th->insn[i].line;
+                lit_unsup(c, "%s in EL0 thread P%u (UNDEFINED at EL0)", sys[op], p);
+                return;
+            }
+        }
+    }
+}
+
 static int set_variant(struct lit_pctx *c, const char *v)
 {
     char buf[256];
@@ -464,7 +503,8 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         li++;
     }
     /* header keys up to '{' */
-    char *tthm = NULL;
+    char *tthm = NULL, *el0 = NULL;
+    unsigned el0_line = 0;
     for (; li < n; li++) {
         char *s = lit_trim(CUR());
         if (!*s || *s == '"') continue;
@@ -475,7 +515,7 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         char *k = lit_trim(s), *v = lit_trim(eq + 1);
         if (!strcasecmp(k, "TTHM")) tthm = v;
         else if (!strcasecmp(k, "Variant")) { if (set_variant(&c, v)) goto out; }
-        else if (!strcasecmp(k, "EL0")) lit_unsup(&c, "EL0 threads (EL0=%s)", v);
+        else if (!strcasecmp(k, "EL0")) { el0 = v; el0_line = c.line; }
         else if (!strcasecmp(k, "Hash") || !strcasecmp(k, "Com") || !strcasecmp(k, "Orig") ||
                  !strcasecmp(k, "Generator") || !strcasecmp(k, "Prefetch") || !strcasecmp(k, "Cycle") ||
                  !strcasecmp(k, "Relax") || !strcasecmp(k, "Safe") || !strcasecmp(k, "Scopes"))
@@ -545,6 +585,12 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         for (unsigned k = 0; k < ncol; k++)
             if (col[k].handler && (unsigned)col[k].proc >= t->nthreads) { lit_fail(&c, "handler for a missing thread"); goto out; }
         if (!t->nthreads) { lit_fail(&c, "no threads"); goto out; }
+    }
+    if (el0) {
+        unsigned save = c.line;
+        c.line = el0_line;
+        if (set_el0(&c, el0)) goto out;
+        c.line = save;
     }
     if (tthm) {
         unsigned save = c.line;
@@ -655,6 +701,11 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         }
     }
     free(code); free(plabels); free(tgt);
+    {
+        unsigned save = c.line;
+        check_el0(&c);
+        c.line = save;
+    }
 
     /* init items (after labels: label:"P:L" values need them) */
     {
@@ -677,8 +728,14 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         for (size_t k = li; k < n; k++) tl += strlen(lines[k]) + 1;
         char *tail = malloc(tl);
         if (!tail) { lit_fail(&c, "out of memory"); goto out; }
-        tail[0] = 0;
-        for (size_t k = li; k < n; k++) { strcat(tail, lines[k]); strcat(tail, "\n"); }
+        size_t at = 0;
+        for (size_t k = li; k < n; k++) {     /* linear: no strcat from the start each time */
+            size_t ll = strlen(lines[k]);
+            memcpy(tail + at, lines[k], ll);
+            tail[at + ll] = '\n';
+            at += ll + 1;
+        }
+        tail[at] = 0;
         c.line = (unsigned)(li < n ? li + 1 : n);
         int r = lit_parse_tail(&c, tail);
         free(tail);
