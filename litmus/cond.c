@@ -47,6 +47,10 @@ static int parse_lhs(struct lit_pctx *c, struct lit_lex *l, struct lit_lhs *h)
     }
     bool br = false;
     if (lit_is_p(l, '[')) { br = true; lit_lex_next(l); }
+    /* not even a name: an error, unsupported test or not (the
+     * locations[...] loop must always move on) */
+    if (l->k != TK_ID)
+        return lit_fail(c, "expected a register or a location");
     int what = 0, li = lit_parse_locexpr(c, l, &what);
     if (li < -1 || (li == -1 && !c->t->unsupported[0]))
         return lit_fail(c, "expected a register or a location");

@@ -16,8 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "litmus/litmus.h"
+
+#ifndef HYPSIM_LITMUS_REGRESS
+#define HYPSIM_LITMUS_REGRESS "tests/fuzz/litmus-regress"
+#endif
 
 /* Parse text: returns lit_parse's result, err holds the message. */
 static int parse(const char *text, struct lit_test **tp, char *err, size_t errlen)
@@ -300,6 +305,39 @@ static void test_lit_classify_no_final_state_is_no_verdict(void **st)
     free(t);
 }
 
+/* ---- inputs the fuzzer found (tests/fuzz/litmus-regress/) -------------------- */
+static void test_lit_fuzz_regressions_read_and_run(void **st)
+{
+    (void)st;
+    DIR *d = opendir(HYPSIM_LITMUS_REGRESS);
+    struct dirent *de;
+    unsigned n = 0;
+    char path[1024], err[768];
+    struct lit_test *t = malloc(sizeof(*t));
+    assert_non_null(d);
+    assert_non_null(t);
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "%s/%s", HYPSIM_LITMUS_REGRESS, de->d_name);
+        /* each once crashed or hung: now read (or refused with one line)
+         * and, if read, explored within a small bound */
+        if (lit_parse_file(path, t, err, sizeof(err)) == 0) {
+            struct lit_opts o = { 300, false };
+            struct lit_result r;
+            lit_run(t, &o, &r);
+            lit_result_free(&r);
+            o.relaxed = true;
+            lit_run(t, &o, &r);
+            lit_result_free(&r);
+        } else
+            assert_null(strchr(err, '\n'));
+        n++;
+    }
+    closedir(d);
+    free(t);
+    assert_true(n > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_lit_kinds_garbage_is_an_error),
         cmocka_unit_test(test_lit_kinds_herd_and_isla_formats),
         cmocka_unit_test(test_lit_classify_no_final_state_is_no_verdict),
+        cmocka_unit_test(test_lit_fuzz_regressions_read_and_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
