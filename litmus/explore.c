@@ -21,14 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "litmus/layout.h"
 #include "litmus/litmus.h"
 #include "mmu/mmu.h"
 #include "tlb/tlb.h"
 
-#define L1_PA 0x1000ull
-#define L2_PA 0x2000ull
-#define L3_PA 0x3000ull
-#define VA_BASE 0x40000000ull
 #define MAXW 64
 #define MAXF 16
 #define DEFAULT_MAX_STATES 2000000ull
@@ -141,9 +138,9 @@ static int ops_read(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
 {
     struct ex *e = arg;
     (void)cacheable;
-    if (pa == L1_PA + 8) *desc = mmu_desc_table(L2_PA);
-    else if (pa == L2_PA) *desc = mmu_desc_table(L3_PA);
-    else if (pa >= L3_PA && pa < L3_PA + 4096) *desc = mem_get(e->cur, pa);
+    if (pa == LIT_L1_PA + 8) *desc = mmu_desc_table(LIT_L2_PA);
+    else if (pa == LIT_L2_PA) *desc = mmu_desc_table(LIT_L3_PA);
+    else if (lit_in_leaf_table(pa)) *desc = mem_get(e->cur, pa);
     else *desc = 0;
     return 0;
 }
@@ -152,7 +149,7 @@ static int ops_write(void *arg, uint64_t pa, bool cacheable, uint64_t desc)
 {
     struct ex *e = arg;
     (void)cacheable;
-    if (pa < L3_PA || pa >= L3_PA + 4096) return -1;
+    if (!lit_in_leaf_table(pa)) return -1;
     return mem_set(e->cur, pa, desc);
 }
 
@@ -162,7 +159,7 @@ static void mk_ctx(struct ex *e, unsigned cpu, bool updates, struct mmu_ctx *c)
     c->regime = MMU_REGIME_EL10;
     c->s1.m = true;
     c->s1.c = true;
-    c->s1.ttbr0 = L1_PA;
+    c->s1.ttbr0 = LIT_L1_PA;
     /* T0SZ=25 (39-bit VA, start level 1), IRGN0/ORGN0 WB, SH0 inner,
      * TG0 4K, EPD1, TG1 4K, IPS 48 bits */
     c->s1.tcr = 25ull | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) |
@@ -364,9 +361,9 @@ static size_t put_val(const struct lit_test *t, char *b, size_t n, size_t at, ui
     if ((v & MMU_DESC_TABLE) && (v & MMU_SH_INNER) == MMU_SH_INNER && mmu_desc_oa(v) >= lit_pa(0) &&
         mmu_desc_oa(v) < lit_pa(LIT_MAX_LOCS))
         return put_desc(t, b, n, at, v);
-    if (v >= 0x800000ull && v < 0x800000ull + ((uint64_t)LIT_MAX_THREADS << 16)) {
-        unsigned p = (unsigned)((v - 0x800000ull) >> 16);
-        int idx = (int)((v & 0xffff) / 4);
+    if (lit_is_code_addr(v)) {
+        unsigned p = (unsigned)((v - LIT_CODE_BASE) >> LIT_CODE_SHIFT);
+        int idx = (int)((v - lit_code_base(p)) / 4);
         for (unsigned k = 0; p < t->nthreads && k < t->th[p].nlabels; k++)
             if (t->th[p].label[k].index == idx)
                 return put(b, n, at, "label:\"P%u:%s\"", p, t->th[p].label[k].name);
@@ -456,8 +453,8 @@ static bool cond_holds(unsigned nzcv, unsigned cc)
 
 static int loc_of_va(const struct lit_test *t, uint64_t va)
 {
-    if (va < VA_BASE) return -1;
-    uint64_t i = (va - VA_BASE) >> 12;
+    if (va < LIT_VA_BASE) return -1;
+    uint64_t i = (va - LIT_VA_BASE) >> 12;
     return i < t->nlocs ? (int)i : -1;
 }
 
@@ -482,12 +479,68 @@ static uint64_t ea_of(const struct thr *th, const struct lit_insn *in)
 {
     uint64_t b = rd_reg(th, in->rn, 1);
     switch (in->amode) {
-    case AM_IMM: return b + (uint64_t)in->imm;
-    case AM_REG: return b + rd_reg(th, in->rm, 1);
-    case AM_SXTW: return b + (uint64_t)(int64_t)(int32_t)rd_reg(th, in->rm, 0);
-    case AM_UXTW: return b + rd_reg(th, in->rm, 0);
-    default: return b;
+    case AM_IMM: case AM_PRE: return b + (uint64_t)in->imm;
+    case AM_REG: return b + (rd_reg(th, in->rm, 1) << in->shamt);
+    case AM_SXTW: return b + ((uint64_t)(int64_t)(int32_t)rd_reg(th, in->rm, 0) << in->shamt);
+    case AM_UXTW: return b + (rd_reg(th, in->rm, 0) << in->shamt);
+    default: return b;   /* AM_BASE, AM_POST */
     }
+}
+
+/* Pre- and post-index: Xn += imm, after an access that did not fault. */
+static void writeback(struct thr *th, const struct lit_insn *in)
+{
+    if (in->amode == AM_PRE || in->amode == AM_POST)
+        wr_reg(th, in->rn, 1, rd_reg(th, in->rn, 1) + (uint64_t)in->imm);
+}
+
+/* The second operand of an ALU instruction (width of the operation). */
+static uint64_t op2_value(const struct thr *th, const struct lit_insn *in)
+{
+    unsigned w = in->sf ? 64 : 32, a = in->shamt;
+    uint64_t m = in->sf ? ~0ull : 0xffffffffull, x;
+    if (in->use_imm) return (uint64_t)in->imm & m;
+    if (in->shift >= EX_UXTB) {          /* extended register, then LSL #a */
+        x = rd_reg(th, in->rm, 1);
+        switch ((enum lit_shift)in->shift) {
+        case EX_UXTB: x &= 0xff; break;
+        case EX_UXTH: x &= 0xffff; break;
+        case EX_UXTW: x &= 0xffffffffull; break;
+        case EX_SXTB: x = (uint64_t)(int64_t)(int8_t)x; break;
+        case EX_SXTH: x = (uint64_t)(int64_t)(int16_t)x; break;
+        case EX_SXTW: x = (uint64_t)(int64_t)(int32_t)x; break;
+        default: break;                  /* UXTX, SXTX */
+        }
+        return (x << a) & m;
+    }
+    x = rd_reg(th, in->rm, in->sf);
+    switch ((enum lit_shift)in->shift) {
+    case SH_LSL: return (x << a) & m;
+    case SH_LSR: return x >> a;
+    case SH_ASR: return in->sf ? (uint64_t)((int64_t)x >> a) : (uint64_t)((int32_t)x >> a) & m;
+    case SH_ROR: return a ? ((x >> a) | (x << (w - a))) & m : x;
+    default: return x;
+    }
+}
+
+/* NZCV of a + b (sub: a - b, i.e. a + ~b + 1) at width sf (C2.2 / ARM
+ * pseudocode AddWithCarry). */
+static uint8_t flags_addsub(uint64_t a, uint64_t b, bool sub, bool sf)
+{
+    uint64_t m = sf ? ~0ull : 0xffffffffull, sb = sf ? 1ull << 63 : 1ull << 31;
+    a &= m;
+    b &= m;
+    uint64_t r = (sub ? a - b : a + b) & m;
+    unsigned n = (r & sb) != 0, z = r == 0;
+    unsigned c = sub ? a >= b : r < a;
+    unsigned v = sub ? (((a ^ b) & (a ^ r)) & sb) != 0 : ((~(a ^ b) & (a ^ r)) & sb) != 0;
+    return (uint8_t)(n << 3 | z << 2 | c << 1 | v);
+}
+
+/* Signed view of the low w bits of x. */
+static int64_t sext_bits(uint64_t x, unsigned w)
+{
+    return w >= 64 ? (int64_t)x : (int64_t)(x << (64 - w)) >> (64 - w);
 }
 
 /* Translate va for thread p. Accesses to the leaf table itself (PTE(x))
@@ -499,10 +552,11 @@ static uint64_t ea_of(const struct thr *th, const struct lit_insn *in)
 static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum mmu_access acc,
                      unsigned choice, uint64_t *pa, struct mmu_fault *f)
 {
-    if (va >= L3_PA && va < L3_PA + 4096) { *pa = va; return 0; }
+    if (lit_in_leaf_table(va)) { *pa = va; return 0; }
     struct tlb *tl = &s->tlbs.cpu[p];
     struct tlb_entry *te = tlb_lookup_el10(tl, 0, 0, va);
     int loc = loc_of_va(e->t, va);
+    bool el0 = e->t->th[p].el0;   /* EL0 permissions for the access (a fill is EL-blind) */
     struct mmu_ctx c;
     struct mmu_result res;
     int rc;
@@ -526,7 +580,7 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
     if (loc >= 0) cand_clear(s, p, (unsigned)loc);
     rc = -1;
     if (te) {
-        if (mmu_check_perms(&te->r, acc, false, f) == 0) {
+        if (mmu_check_perms(&te->r, acc, el0, f) == 0) {
             uint64_t mask = (1ull << te->shift) - 1;
             *pa = (te->r.pa & ~mask) | (va & mask);
             rc = 0;
@@ -540,7 +594,7 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
     }
     if (!te) {
         mk_ctx(e, p, true, &c);
-        if (mmu_translate(&c, va, acc, false, &res, f) == 0) {
+        if (mmu_translate(&c, va, acc, el0, &res, f) == 0) {
             if (tlb_fill(tl, MMU_REGIME_EL10, TLB_KIND_S1, &res, -1) < 0) return -2;
             *pa = res.pa;
             rc = 0;
@@ -552,18 +606,25 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
     return rc;
 }
 
+/* Does the instruction access memory (through a translation)? */
+static bool n_choices_mem(const struct lit_insn *in)
+{
+    switch ((enum lit_op)in->op) {
+    case LOP_LDR: case LOP_LDXR: case LOP_STR: case LOP_STXR: case LOP_SWP: case LOP_LDOP: case LOP_CAS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* How many ways instruction j of thread p can translate its address. */
 static unsigned n_choices(const struct ex *e, const struct st *s, unsigned p, unsigned j)
 {
     const struct lit_insn *in = &e->t->th[p].insn[j];
-    switch ((enum lit_op)in->op) {
-    case LOP_LDR: case LOP_LDXR: case LOP_STR: case LOP_STXR: case LOP_SWP: case LOP_LDOP: case LOP_CAS:
-        break;
-    default:
+    if (!n_choices_mem(in))
         return 1;
-    }
     uint64_t va = ea_of(&s->th[p], in);
-    if (va >= L3_PA && va < L3_PA + 4096) return 1;
+    if (lit_in_leaf_table(va)) return 1;
     int loc = loc_of_va(e->t, va);
     if (loc < 0) return 1;
     const struct cand *c0;
@@ -676,7 +737,7 @@ static void take_fault(struct ex *e, struct st *s, unsigned p, unsigned i, uint6
     add_fault(s, p, i, loc_of_va(e->t, va), f);
     if (i >= lt->nmain) { finish_thread(s, p); return; }
     if (lt->has_handler) {
-        s->th[p].elr = 0x800000ull + ((uint64_t)p << 16) + 4ull * i;
+        s->th[p].elr = lit_code_addr(p, i);
         if (lt->n == lt->nmain) finish_thread(s, p);
         else s->th[p].pc = (uint16_t)lt->nmain;
         return;
@@ -694,6 +755,8 @@ static void take_fault(struct ex *e, struct st *s, unsigned p, unsigned i, uint6
 #define RW_FLAGS (1ull << 32)
 #define RW_ELR   (1ull << 33)
 static uint64_t rbit(unsigned r) { return r == LIT_XZR ? 0 : 1ull << r; }
+static bool am_index(unsigned am) { return am == AM_REG || am == AM_SXTW || am == AM_UXTW; }
+static bool am_wback(unsigned am) { return am == AM_PRE || am == AM_POST; }
 
 static void regs_rw(const struct lit_insn *in, uint64_t *rd, uint64_t *wr)
 {
@@ -701,15 +764,22 @@ static void regs_rw(const struct lit_insn *in, uint64_t *rd, uint64_t *wr)
     switch ((enum lit_op)in->op) {
     case LOP_MOVI: case LOP_ADR: w = rbit(in->rd); break;
     case LOP_MOVR: r = rbit(in->rn); w = rbit(in->rd); break;
-    case LOP_ALU: r = rbit(in->rn) | (in->use_imm ? 0 : rbit(in->rm)); w = rbit(in->rd); break;
+    case LOP_ALU: r = rbit(in->rn) | (in->use_imm ? 0 : rbit(in->rm));
+        w = rbit(in->rd) | (in->setflags ? RW_FLAGS : 0); break;
+    case LOP_MOVK: r = rbit(in->rd); w = rbit(in->rd); break;
+    case LOP_CSINC: case LOP_CSINV: case LOP_CSNEG:
+        r = rbit(in->rn) | rbit(in->rm) | RW_FLAGS; w = rbit(in->rd); break;
+    case LOP_BFX: r = rbit(in->rn); w = rbit(in->rd); break;
     case LOP_CMP: r = rbit(in->rn) | (in->use_imm ? 0 : rbit(in->rm)); w = RW_FLAGS; break;
     case LOP_CSEL: r = rbit(in->rn) | rbit(in->rm) | RW_FLAGS; w = rbit(in->rd); break;
     case LOP_CSET: r = RW_FLAGS; w = rbit(in->rd); break;
     case LOP_MSR_ELR: r = rbit(in->rn); w = RW_ELR; break;
     case LOP_MRS_ELR: r = RW_ELR; w = rbit(in->rd); break;
     case LOP_LDR: case LOP_LDXR:
-        r = rbit(in->rn) | (in->amode >= AM_REG ? rbit(in->rm) : 0); w = rbit(in->rd); break;
-    case LOP_STR: r = rbit(in->rn) | rbit(in->rs) | (in->amode >= AM_REG ? rbit(in->rm) : 0); break;
+        r = rbit(in->rn) | (am_index(in->amode) ? rbit(in->rm) : 0);
+        w = rbit(in->rd) | (am_wback(in->amode) ? rbit(in->rn) : 0); break;
+    case LOP_STR: r = rbit(in->rn) | rbit(in->rs) | (am_index(in->amode) ? rbit(in->rm) : 0);
+        w = am_wback(in->amode) ? rbit(in->rn) : 0; break;
     case LOP_STXR: r = rbit(in->rn) | rbit(in->rs); w = rbit(in->rd); break;
     case LOP_SWP: case LOP_LDOP: r = rbit(in->rn) | rbit(in->rs); w = in->no_dest ? 0 : rbit(in->rd); break;
     case LOP_CAS: r = rbit(in->rn) | rbit(in->rs) | rbit(in->rd); w = rbit(in->rs); break;
@@ -726,8 +796,8 @@ static bool relaxed_thread(const struct ex *e, unsigned p)
     if (!e->o->relaxed || lt->has_handler || lt->nmain > 64) return false;
     for (unsigned i = 0; i < lt->nmain; i++) {
         unsigned op = lt->insn[i].op;
-        if (op == LOP_B || op == LOP_BCOND || op == LOP_CBZ || op == LOP_CBNZ || op == LOP_ERET ||
-            op == LOP_LDXR || op == LOP_STXR)
+        if (op == LOP_B || op == LOP_BCOND || op == LOP_CBZ || op == LOP_CBNZ || op == LOP_TBZ ||
+            op == LOP_TBNZ || op == LOP_ERET || op == LOP_LDXR || op == LOP_STXR)
             return false;
     }
     return true;
@@ -755,12 +825,18 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
     const struct lit_thread *lt = &e->t->th[p];
     struct thr *th = &s->th[p];
     const struct lit_insn *in = &lt->insn[i];
-    unsigned next = i + 1, sz = in->sf ? 8 : 4;
+    unsigned next = i + 1, sz = lit_insn_size(in);
     uint64_t pa, v, old;
     struct mmu_fault f;
     int rc;
 
     memset(&f, 0, sizeof(f));
+    if (lt->el0 && n_choices_mem(in) && lit_in_leaf_table(ea_of(th, in))) {
+        /* herd's page tables are not EL0's to touch; how that faults is
+         * not modelled: the test is unsupported, never guessed */
+        snprintf(e->err, sizeof(e->err), "EL0 thread P%u accesses a page-table entry (not modelled)", p);
+        return -1;
+    }
     switch ((enum lit_op)in->op) {
     case LOP_NOP: case LOP_DMB: case LOP_ISB:
         break;
@@ -772,8 +848,9 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
     case LOP_MOVI: wr_reg(th, in->rd, in->sf, (uint64_t)in->imm); break;
     case LOP_MOVR: wr_reg(th, in->rd, in->sf, rd_reg(th, in->rn, in->sf)); break;
     case LOP_ALU: {
-        uint64_t a = rd_reg(th, in->rn, in->sf), b = in->use_imm ? (uint64_t)in->imm : rd_reg(th, in->rm, in->sf);
-        unsigned w = in->sf ? 64 : 32;
+        uint64_t a = rd_reg(th, in->rn, in->sf), b = op2_value(th, in);
+        uint64_t m = in->sf ? ~0ull : 0xffffffffull, sb = in->sf ? 1ull << 63 : 1ull << 31;
+        unsigned w = in->sf ? 64 : 32, k = (unsigned)(b % w);
         switch ((enum lit_alu)in->sub) {
         case ALU_ADD: v = a + b; break;
         case ALU_SUB: v = a - b; break;
@@ -781,12 +858,45 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         case ALU_ORR: v = a | b; break;
         case ALU_EOR: v = a ^ b; break;
         case ALU_BIC: v = a & ~b; break;
-        case ALU_LSL: v = a << (b % w); break;
-        default: v = a >> (b % w); break;
+        case ALU_ORN: v = a | ~b; break;
+        case ALU_EON: v = a ^ ~b; break;
+        case ALU_LSL: v = a << k; break;
+        case ALU_LSR: v = a >> k; break;
+        case ALU_ASR: v = (uint64_t)(sext_bits(a, w) >> k); break;
+        case ALU_ROR: v = k ? (a >> k) | (a << (w - k)) : a; break;
+        case ALU_MUL: v = a * b; break;
+        default: v = 0; break;
+        }
+        v &= m;
+        if (in->setflags) {
+            if (in->sub == ALU_ADD || in->sub == ALU_SUB)
+                th->nzcv = flags_addsub(a, b, in->sub == ALU_SUB, in->sf);
+            else                         /* ANDS, BICS, TST: C and V cleared */
+                th->nzcv = (uint8_t)(((v & sb) != 0) << 3 | (v == 0) << 2);
         }
         wr_reg(th, in->rd, in->sf, v);
         break;
     }
+    case LOP_MOVK: {
+        uint64_t keep = ~(0xffffull << in->shamt);
+        wr_reg(th, in->rd, in->sf, (rd_reg(th, in->rd, in->sf) & keep) | ((uint64_t)in->imm << in->shamt));
+        break;
+    }
+    case LOP_CSINC: case LOP_CSINV: case LOP_CSNEG: {
+        uint64_t b = rd_reg(th, in->rm, in->sf);
+        b = in->op == LOP_CSINC ? b + 1 : in->op == LOP_CSINV ? ~b : 0 - b;
+        wr_reg(th, in->rd, in->sf, cond_holds(th->nzcv, in->sub) ? rd_reg(th, in->rn, in->sf) : b);
+        break;
+    }
+    case LOP_BFX: {
+        uint64_t x = rd_reg(th, in->rn, 1) >> in->lsb;
+        uint64_t f = in->width >= 64 ? x : x & ((1ull << in->width) - 1);
+        wr_reg(th, in->rd, in->sf, in->sub ? (uint64_t)sext_bits(f, in->width) : f);
+        break;
+    }
+    case LOP_TBZ: case LOP_TBNZ:
+        if (((rd_reg(th, in->rn, 1) >> in->imm) & 1) == (in->op == LOP_TBNZ)) next = (unsigned)in->target;
+        break;
     case LOP_CMP: {
         uint64_t a = rd_reg(th, in->rn, in->sf), b = in->use_imm ? (uint64_t)in->imm : rd_reg(th, in->rm, in->sf);
         uint64_t m = in->sf ? ~0ull : 0xffffffffull, sb = in->sf ? 1ull << 63 : 1ull << 31;
@@ -809,7 +919,7 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
     case LOP_MSR_ELR: th->elr = rd_reg(th, in->rn, 1); break;
     case LOP_MRS_ELR: wr_reg(th, in->rd, 1, th->elr); break;
     case LOP_ERET: {
-        uint64_t base = 0x800000ull + ((uint64_t)p << 16);
+        uint64_t base = lit_code_base(p);
         if (th->elr < base || ((th->elr - base) & 3) || (th->elr - base) / 4 > lt->n) {
             snprintf(e->err, sizeof(e->err), "ERET to an address outside P%u's code", p);
             return -1;
@@ -835,8 +945,10 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
         if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
         if (mem_read_sz(e, s, pa, sz, &v)) return -1;
+        if (in->sext) v = (uint64_t)sext_bits(v, sz * 8);
         wr_reg(th, in->rd, in->sf, v);
         if (in->op == LOP_LDXR) { th->mon = 1; th->mon_pa = pa; }
+        writeback(th, in);
         break;
     }
     case LOP_STR: case LOP_STXR: {
@@ -851,6 +963,7 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
             wr_reg(th, in->rd, 0, ok ? 0 : 1);
         } else if (mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rs, in->sf)))
             return -1;
+        writeback(th, in);
         break;
     }
     case LOP_SWP: case LOP_LDOP: {
@@ -879,12 +992,13 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
         if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
         if (mem_read_sz(e, s, pa, sz, &old)) return -1;
-        if (old == rd_reg(th, in->rs, in->sf)) {
+        uint64_t cmpv = rd_reg(th, in->rs, in->sf) & (sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1);
+        if (old == cmpv) {
             rc = translate(e, s, p, va, MMU_ACC_WRITE, 0, &pa, &f);
             if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
             if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
             if (mem_read_sz(e, s, pa, sz, &old)) return -1;
-            if (old == rd_reg(th, in->rs, in->sf) && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rd, in->sf)))
+            if (old == cmpv && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rd, in->sf)))
                 return -1;
         }
         wr_reg(th, in->rs, in->sf, old);

@@ -1,13 +1,19 @@
 /*
- * litmus/kinds.c - herd's verdict files (kinds.txt) and the classification
- * of an explored test against its verdict.
+ * litmus/kinds.c - verdict files and the classification of an explored
+ * test against its verdict.
  *
  * A verdict is about the proposition P of the final condition, whatever
  * its quantifier: Allowed (P can hold on Armv8-A), Forbidden (P never
  * holds), Required (P always holds). "Allow"/"Forbid"/"Require" are the
- * same words. Lines of one word (the catalogue has a name glued to its
- * verdict) and other words (a few comment-like lines)
- * are ignored.
+ * same words, in any case.
+ *
+ * Two line formats, after '#' comments and blank lines are dropped:
+ *   NAME VERDICT            herd's kinds.txt
+ *   NAME VERDICT SOURCE     isla's verdicts.txt ("CoRR0.alias+po forbidden esop22-csv")
+ * and one quirk of herd's catalogue: a name glued to its verdict
+ * ("MP+rel+pickdata-lrs-data-mmufault_db-poAllow"), read as NAME VERDICT.
+ * Anything else is an error naming the file and line: a garbage file is
+ * refused, never read as "no verdicts".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <strings.h>
 
 #include "litmus/litmus.h"
+#include "litmus/readfile.h"
 
 static enum lit_verdict verdict_of(const char *w)
 {
@@ -26,59 +33,137 @@ static enum lit_verdict verdict_of(const char *w)
     return LV_NONE;
 }
 
-int lit_kinds_load(const char *path, struct lit_kinds *k, char *err, size_t errlen)
+/* "NAMEAllow": the length of NAME when word ends with a verdict word
+ * (with a non-empty NAME before it), else 0. */
+static size_t glued_verdict(const char *word, enum lit_verdict *v)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    unsigned ln = 0;
-
-    memset(k, 0, sizeof(*k));
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    while (fgets(line, sizeof(line), f)) {
-        char name[512], word[64];
-        ln++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%u: line too long", path, ln);
-            fclose(f);
-            lit_kinds_free(k);
-            return -1;
+    static const char *w[] = { "Allowed", "Allow", "Forbidden", "Forbid", "Required", "Require" };
+    size_t n = strlen(word);
+    for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        size_t k = strlen(w[i]);
+        if (n > k && !strcmp(word + n - k, w[i])) {
+            *v = verdict_of(w[i]);
+            return n - k;
         }
-        char *hash = strchr(line, '#');
-        if (hash) *hash = 0;
-        int n = sscanf(line, "%511s %63s", name, word);
-        if (n <= 1) continue;   /* blank, or a stray word (the catalogue has some) */
-        enum lit_verdict v = verdict_of(word);
-        if (v == LV_NONE || lit_kinds_find(k, name) != LV_NONE) continue;
-        if (k->n == k->cap) {
-            unsigned nc = k->cap ? k->cap * 2 : 256;
-            struct lit_kind *ne = realloc(k->e, nc * sizeof(*ne));
-            if (!ne) { fclose(f); lit_kinds_free(k); snprintf(err, errlen, "%s: out of memory", path); return -1; }
-            k->e = ne;
-            k->cap = nc;
-        }
-        k->e[k->n].name = strdup(name);
-        if (!k->e[k->n].name) { fclose(f); lit_kinds_free(k); snprintf(err, errlen, "%s: out of memory", path); return -1; }
-        k->e[k->n].v = v;
-        k->n++;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, errlen, "%s: read error", path);
-        lit_kinds_free(k);
-        return -1;
     }
     return 0;
 }
 
+static int kind_cmp(const void *a, const void *b)
+{
+    const struct lit_kind *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c) return c;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int kinds_add(struct lit_kinds *k, const char *name, size_t len, enum lit_verdict v, unsigned line)
+{
+    if (k->n == k->cap) {
+        unsigned nc = k->cap ? k->cap * 2 : 256;
+        struct lit_kind *ne = realloc(k->e, nc * sizeof(*ne));
+        if (!ne) return -1;
+        k->e = ne;
+        k->cap = nc;
+    }
+    char *s = malloc(len + 1);
+    if (!s) return -1;
+    memcpy(s, name, len);
+    s[len] = 0;
+    k->e[k->n].name = s;
+    k->e[k->n].v = v;
+    k->e[k->n].line = line;
+    k->n++;
+    return 0;
+}
+
+int lit_kinds_load(const char *path, struct lit_kinds *k, char *err, size_t errlen)
+{
+    char *buf;
+    size_t len;
+    unsigned ln = 0;
+
+    memset(k, 0, sizeof(*k));
+    if (lit_read_file(path, LIT_MAX_KINDS_BYTES, &buf, &len, err, errlen))
+        return -1;
+    if (memchr(buf, 0, len)) {
+        snprintf(err, errlen, "%s: not a text file (a NUL byte)", path);
+        goto fail;
+    }
+    for (char *line = buf; line; ) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        ln++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *word[4];
+        unsigned nw = 0;
+        for (char *p = line; *p && nw < 4; ) {
+            while (*p && isspace((unsigned char)*p)) p++;
+            if (!*p) break;
+            word[nw++] = p;
+            while (*p && !isspace((unsigned char)*p)) p++;
+            if (*p) *p++ = 0;
+        }
+        enum lit_verdict v = LV_NONE;
+        size_t namelen = 0;
+        if (nw == 1) {
+            namelen = glued_verdict(word[0], &v);
+            if (!namelen) {
+                snprintf(err, errlen, "%s:%u: expected 'NAME VERDICT' or 'NAME VERDICT SOURCE', got '%.64s'",
+                         path, ln, word[0]);
+                goto fail;
+            }
+        } else if (nw == 2 || nw == 3) {
+            v = verdict_of(word[1]);
+            namelen = strlen(word[0]);
+            if (v == LV_NONE) {
+                snprintf(err, errlen, "%s:%u: unknown verdict '%.64s' (expected Allowed, Forbidden or "
+                         "Required; Allow, Forbid, Require and any case are the same)", path, ln, word[1]);
+                goto fail;
+            }
+        } else if (nw > 3) {
+            snprintf(err, errlen, "%s:%u: more than 3 words (NAME VERDICT [SOURCE]; '#' starts a comment)",
+                     path, ln);
+            goto fail;
+        }
+        if (nw && kinds_add(k, word[0], namelen, v, ln)) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto fail;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!k->n) {
+        snprintf(err, errlen, "%s: no verdicts in the file", path);
+        goto fail;
+    }
+    /* sorted for lit_kinds_find; of several lines for one name, the first wins */
+    qsort(k->e, k->n, sizeof(k->e[0]), kind_cmp);
+    unsigned m = 0;
+    for (unsigned i = 0; i < k->n; i++) {
+        if (m && !strcmp(k->e[m - 1].name, k->e[i].name)) { free(k->e[i].name); continue; }
+        k->e[m++] = k->e[i];
+    }
+    k->n = m;
+    free(buf);
+    return 0;
+fail:
+    free(buf);
+    lit_kinds_free(k);
+    return -1;
+}
+
 enum lit_verdict lit_kinds_find(const struct lit_kinds *k, const char *name)
 {
-    for (unsigned i = 0; k && i < k->n; i++)
-        if (!strcmp(k->e[i].name, name))
-            return k->e[i].v;
+    if (!k || !k->n) return LV_NONE;
+    unsigned lo = 0, hi = k->n;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        int c = strcmp(k->e[mid].name, name);
+        if (!c) return k->e[mid].v;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return LV_NONE;
 }
 
@@ -103,12 +188,15 @@ const char *lit_verdict_name(enum lit_verdict v)
 enum lit_class lit_classify(enum lit_verdict v, const struct lit_result *r)
 {
     if (!r || !r->ok) return LC_UNSUPPORTED;
+    /* No execution ended (a thread that never terminates): nothing was
+     * shown either way, so no verdict can be checked, not even "never". */
+    if (!r->nfinal) return LC_NO_VERDICT;
     switch (v) {
     case LV_FORBIDDEN: return r->cond_some ? LC_UNSOUND : LC_SOUND;
     case LV_REQUIRED:
         /* P must hold in every final state: one where it fails is a
          * Forbidden outcome reached */
-        return (r->nfinal && !r->cond_all) ? LC_UNSOUND : LC_SOUND;
+        return !r->cond_all ? LC_UNSOUND : LC_SOUND;
     case LV_ALLOWED: return r->cond_some ? LC_COMPLETE : LC_MISSED;
     default: return LC_NO_VERDICT;
     }

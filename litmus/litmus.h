@@ -27,8 +27,11 @@
 #define LIT_MAX_LOCS    16
 #define LIT_MAX_LABELS  24      /* per thread */
 #define LIT_MAX_NODES   256     /* condition tree */
+#define LIT_MAX_DEPTH   100     /* nesting of ~, not and ( ) in a condition */
 #define LIT_MAX_OBS     48      /* observed items */
 #define LIT_NAME        64
+#define LIT_MAX_FILE_BYTES  (1u << 20)   /* a .litmus file (the catalogue's largest: 2 KiB) */
+#define LIT_MAX_KINDS_BYTES (16u << 20)  /* a verdict file */
 
 /* ---- Instructions (the catalogue's subset, decoded from text) -------- */
 enum lit_op {
@@ -36,26 +39,50 @@ enum lit_op {
     LOP_B, LOP_BCOND, LOP_CBZ, LOP_CBNZ, LOP_ADR,
     LOP_LDR, LOP_STR, LOP_SWP, LOP_LDOP, LOP_CAS, LOP_LDXR, LOP_STXR,
     LOP_DMB, LOP_DSB, LOP_ISB, LOP_TLBI, LOP_MSR_ELR, LOP_MRS_ELR, LOP_ERET,
+    LOP_MOVK,                /* MOVK: imm << shamt into bits [shamt+15:shamt] of rd */
+    LOP_CSINC, LOP_CSINV, LOP_CSNEG,   /* rd = cond ? rn : f(rm) */
+    LOP_BFX,                 /* UBFX (sub 0) / SBFX (sub 1): bits [lsb+width-1:lsb] of rn */
+    LOP_TBZ, LOP_TBNZ,       /* bit imm of rn zero / not zero */
 };
-enum lit_alu { ALU_ADD, ALU_SUB, ALU_AND, ALU_ORR, ALU_EOR, ALU_BIC, ALU_LSL, ALU_LSR };
+enum lit_alu {
+    ALU_ADD, ALU_SUB, ALU_AND, ALU_ORR, ALU_EOR, ALU_BIC, ALU_LSL, ALU_LSR,
+    ALU_ASR, ALU_ROR, ALU_ORN, ALU_EON, ALU_MUL,
+};
 enum lit_ldop { LD_ADD, LD_CLR, LD_SET, LD_EOR };
-enum lit_amode { AM_BASE, AM_IMM, AM_REG, AM_SXTW, AM_UXTW };
+/* Memory operands: [Xn], [Xn,#imm], [Xn,Xm{,LSL #s}], [Xn,Wm,SXTW|UXTW{ #s}],
+ * pre-index [Xn,#imm]! and post-index [Xn],#imm (Xn += imm after an
+ * access that does not fault). */
+enum lit_amode { AM_BASE, AM_IMM, AM_REG, AM_SXTW, AM_UXTW, AM_PRE, AM_POST };
+/* Second operand of an ALU instruction: a shifted or an extended register */
+enum lit_shift {
+    SH_NONE, SH_LSL, SH_LSR, SH_ASR, SH_ROR,
+    EX_UXTB, EX_UXTH, EX_UXTW, EX_UXTX, EX_SXTB, EX_SXTH, EX_SXTW, EX_SXTX,
+};
 #define LIT_XZR 31
 
 struct lit_insn {
     uint8_t op;
     uint8_t sf;              /* 1: 64-bit (X), 0: 32-bit (W) */
     uint8_t rd, rn, rm, rs;  /* LIT_XZR for the zero register */
-    uint8_t sub;             /* alu / ldop / condition code */
+    uint8_t sub;             /* alu / ldop / condition code / BFX signedness */
     uint8_t amode;           /* memory operand mode */
     bool use_imm;            /* ALU/CMP immediate form */
     bool no_dest;            /* STADD/STCLR...: result discarded */
+    bool setflags;           /* ALU: NZCV from the result (ADDS, SUBS, ANDS, BICS, CMN, TST) */
+    bool sext;               /* loads: sign-extend the value read (LDRSB, LDRSH, LDRSW) */
+    uint8_t size;            /* memory access in bytes; 0: 8 for X, 4 for W */
+    uint8_t shift;           /* ALU second operand: enum lit_shift */
+    uint8_t shamt;           /* its amount; memory: the index register's shift; MOVK: 0/16/32/48 */
+    uint8_t lsb, width;      /* LOP_BFX */
     int64_t imm;
     int target;              /* branch/ADR target instruction index */
     uint8_t tlbi_op1, tlbi_crm, tlbi_op2;
     bool tlbi_xt;
     unsigned line;           /* source line (messages) */
 };
+
+/* Bytes of the memory access of a load, store or atomic. */
+static inline unsigned lit_insn_size(const struct lit_insn *in) { return in->size ? in->size : in->sf ? 8 : 4; }
 
 struct lit_label { char name[LIT_NAME]; int index; };
 
@@ -68,6 +95,7 @@ struct lit_thread {
     struct lit_label label[LIT_MAX_LABELS];
     uint64_t reg[31];        /* initial X0..X30 */
     bool ha, hd;             /* TTHM for this CPU */
+    bool el0;                /* runs at EL0 (header EL0=Pn,...): EL0 permissions */
 };
 
 struct lit_loc {
@@ -115,7 +143,10 @@ struct lit_test {
 /* Parse the text of one test. Returns 0 (t filled; t->unsupported may be
  * set) or -1 for malformed input, with "path:line: message" in err. */
 int lit_parse(const char *path, const char *text, struct lit_test *t, char *err, size_t errlen);
-/* Read and parse a file; -1 with "path: reason" when it cannot be read. */
+/* Read and parse a file; -1 with "path: reason" when it cannot be read:
+ * not a regular file (FIFOs and devices are refused without blocking),
+ * larger than LIT_MAX_FILE_BYTES, or holding a NUL byte. t is zeroed
+ * first, so t->name is empty unless the text got as far as its name. */
 int lit_parse_file(const char *path, struct lit_test *t, char *err, size_t errlen);
 
 /* ---- Exploration ------------------------------------------------------ */
@@ -145,10 +176,13 @@ enum lit_verdict { LV_NONE = 0, LV_ALLOWED, LV_FORBIDDEN, LV_REQUIRED };
 
 struct lit_kinds {
     unsigned n, cap;
-    struct lit_kind { char *name; enum lit_verdict v; } *e;
+    struct lit_kind { char *name; enum lit_verdict v; unsigned line; } *e;   /* sorted by name */
 };
-/* Load "NAME VERDICT [# comment]" lines ('#' lines are comments). The first
- * verdict given for a name wins. Returns 0 or -1 with "path:line: ..." */
+/* Load a verdict file: herd's "NAME VERDICT" or isla's "NAME VERDICT
+ * SOURCE" lines, '#' to the end of a line a comment (kinds.c). The first
+ * verdict given for a name wins. Refused, -1 with "path:line: ..." (or
+ * "path: ..."): a line in neither format, an unknown verdict word, a file
+ * without verdicts, a non-regular file or one over LIT_MAX_KINDS_BYTES. */
 int lit_kinds_load(const char *path, struct lit_kinds *k, char *err, size_t errlen);
 enum lit_verdict lit_kinds_find(const struct lit_kinds *k, const char *name);
 void lit_kinds_free(struct lit_kinds *k);
@@ -160,7 +194,9 @@ enum lit_class {
 };
 /* From the verdict (about the condition's proposition P: Allowed = P can
  * hold, Forbidden = P never holds, Required = P always holds) and the
- * explored final states. */
+ * explored final states. An exploration that reached no final state (no
+ * execution of every thread ends) is LC_NO_VERDICT whatever the verdict:
+ * never "sound". */
 enum lit_class lit_classify(enum lit_verdict v, const struct lit_result *r);
 const char *lit_class_name(enum lit_class c);
 

@@ -1,6 +1,10 @@
 /*
  * litmus/parse.c - reader for herd's AArch64 `.litmus` format with the VMSA
- * extensions used by the aarch64-VMSA catalogue.
+ * extensions used by the aarch64-VMSA catalogue: the file's structure
+ * (the "AArch64 NAME" line, header keys, the init section, the thread
+ * table) and the location / value expressions. Its parts: lex.c (tokens),
+ * decode.c (one instruction), cond.c (locations[...] and the final
+ * condition); layout.h gives the addresses values denote.
  *
  * Reads: the "AArch64 NAME" line; header keys TTHM, Variant, EL0 (and
  * ignorable keys such as Hash); the init section (typed or untyped
@@ -20,44 +24,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "litmus/cond.h"
+#include "litmus/decode.h"
+#include "litmus/layout.h"
+#include "litmus/lex.h"
 #include "litmus/litmus.h"
-#include "mmu/mmu.h"
-
-/* ---- Address space of a test (see README.md) --------------------------- */
-#define LIT_VA_BASE   0x40000000ull   /* L1 index 1, L2 index 0, L3 index = loc */
-#define LIT_PA_BASE   0x00100000ull
-#define LIT_L3_PA     0x00003000ull   /* the leaf table: PTE(x) lives here */
-
-uint64_t lit_va(unsigned loc) { return LIT_VA_BASE + ((uint64_t)loc << 12); }
-uint64_t lit_pa(unsigned loc) { return LIT_PA_BASE + ((uint64_t)loc << 12); }
-uint64_t lit_pte_addr(unsigned loc) { return LIT_L3_PA + 8ull * loc; }
-
-/* herd's descriptor fields onto the VMSAv8-64 page descriptor (D8.3):
- * valid = bit 0 (bit 1 always set: a level-3 page when valid), af = AF,
- * db = dirty = NOT AP[2], dbm = DBM, el0 = AP[1]; Normal WB (AttrIndx 0),
- * Inner Shareable. */
-uint64_t lit_desc_encode(unsigned oa_loc, bool valid, bool af, bool db, bool dbm, bool el0)
-{
-    uint64_t d = (lit_pa(oa_loc) & MMU_DESC_OA_MASK) | MMU_DESC_TABLE | MMU_SH_INNER |
-                 MMU_S1_ATTRINDX(0);
-    if (valid) d |= MMU_DESC_VALID;
-    if (af) d |= MMU_AF;
-    if (!db) d |= MMU_S1_AP_RO;
-    if (dbm) d |= MMU_DBM;
-    if (el0) d |= MMU_S1_AP_EL0;
-    return d;
-}
+#include "litmus/reader.h"
+#include "litmus/readfile.h"
 
 /* ---- Parse context ------------------------------------------------------ */
-struct pctx {
-    const char *path;
-    unsigned line;
-    char *err;
-    size_t errlen;
-    struct lit_test *t;
-};
-
-static int fail(struct pctx *c, const char *fmt, ...)
+int lit_fail(struct lit_pctx *c, const char *fmt, ...)
 {
     va_list ap;
     int n = snprintf(c->err, c->errlen, "%s:%u: ", c->path, c->line);
@@ -68,7 +44,7 @@ static int fail(struct pctx *c, const char *fmt, ...)
     return -1;
 }
 
-static void unsup(struct pctx *c, const char *fmt, ...)
+void lit_unsup(struct lit_pctx *c, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -81,84 +57,19 @@ static void unsup(struct pctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- A small lexer over one string ------------------------------------- */
-enum tk { T_END, T_ID, T_NUM, T_STR, T_PUNCT };
-struct lex {
-    const char *s;
-    size_t i;
-    enum tk k;
-    char text[LIT_NAME * 2];
-    long long num;
-    char p;                  /* punct char; 'A' for /\, 'O' for \/ */
-};
-
-static void lnext(struct lex *l)
-{
-    const char *s = l->s;
-    while (s[l->i] && isspace((unsigned char)s[l->i]))
-        l->i++;
-    l->text[0] = 0;
-    if (!s[l->i]) { l->k = T_END; return; }
-    char ch = s[l->i];
-    if (isalpha((unsigned char)ch) || ch == '_') {
-        size_t n = 0;
-        while (isalnum((unsigned char)s[l->i]) || s[l->i] == '_' || s[l->i] == '.') {
-            if (n + 1 < sizeof(l->text)) l->text[n++] = s[l->i];
-            l->i++;
-        }
-        l->text[n] = 0;
-        l->k = T_ID;
-        return;
-    }
-    if (isdigit((unsigned char)ch) || (ch == '-' && isdigit((unsigned char)s[l->i + 1]))) {
-        char *end;
-        errno = 0;
-        l->num = strtoll(s + l->i, &end, 0);
-        if (errno) { /* too large for signed: take it unsigned */
-            errno = 0;
-            l->num = (long long)strtoull(s + l->i, &end, 0);
-        }
-        l->i = (size_t)(end - s);
-        l->k = T_NUM;
-        return;
-    }
-    if (ch == '"') {
-        size_t n = 0;
-        l->i++;
-        while (s[l->i] && s[l->i] != '"') {
-            if (n + 1 < sizeof(l->text)) l->text[n++] = s[l->i];
-            l->i++;
-        }
-        if (s[l->i] == '"') l->i++;
-        l->text[n] = 0;
-        l->k = T_STR;
-        return;
-    }
-    if (ch == '/' && s[l->i + 1] == '\\') { l->i += 2; l->k = T_PUNCT; l->p = 'A'; return; }
-    if (ch == '\\' && s[l->i + 1] == '/') { l->i += 2; l->k = T_PUNCT; l->p = 'O'; return; }
-    l->i++;
-    l->k = T_PUNCT;
-    l->p = ch;
-}
-
-static void lex_init(struct lex *l, const char *s) { l->s = s; l->i = 0; lnext(l); }
-static bool is_p(const struct lex *l, char p) { return l->k == T_PUNCT && l->p == p; }
-static bool is_id(const struct lex *l, const char *id) { return l->k == T_ID && !strcmp(l->text, id); }
-static bool is_idc(const struct lex *l, const char *id) { return l->k == T_ID && !strcasecmp(l->text, id); }
-
 /* ---- Locations ---------------------------------------------------------- */
-static int loc_index(struct pctx *c, const char *name)
+static int loc_index(struct lit_pctx *c, const char *name)
 {
     struct lit_test *t = c->t;
     for (unsigned i = 0; i < t->nlocs; i++)
         if (!strcmp(t->loc[i].name, name))
             return (int)i;
     if (strlen(name) >= LIT_NAME) {
-        unsup(c, "location name too long");
+        lit_unsup(c, "location name too long");
         return -1;
     }
     if (t->nlocs >= LIT_MAX_LOCS) {
-        unsup(c, "more than %d locations", LIT_MAX_LOCS);
+        lit_unsup(c, "more than %d locations", LIT_MAX_LOCS);
         return -1;
     }
     unsigned i = t->nlocs++;
@@ -171,65 +82,65 @@ static int loc_index(struct pctx *c, const char *name)
 /* Location expressions: x | pte_x | PTE(x) | TTD(x) | phy_x | PA(x).
  * *what: 0 location, 1 its PTE, 2 its physical address. Returns loc or -1
  * (not a location expression: cursor unchanged). */
-static int parse_locexpr(struct pctx *c, struct lex *l, int *what)
+int lit_parse_locexpr(struct lit_pctx *c, struct lit_lex *l, int *what)
 {
-    if (l->k != T_ID)
+    if (l->k != TK_ID)
         return -1;
-    if (is_id(l, "PTE") || is_id(l, "TTD") || is_id(l, "PA")) {
-        int w = is_id(l, "PA") ? 2 : 1;
-        lnext(l);
-        if (!is_p(l, '('))
+    if (lit_is_id(l, "PTE") || lit_is_id(l, "TTD") || lit_is_id(l, "PA")) {
+        int w = lit_is_id(l, "PA") ? 2 : 1;
+        lit_lex_next(l);
+        if (!lit_is_p(l, '('))
             return -2;
-        lnext(l);
-        if (l->k != T_ID)
+        lit_lex_next(l);
+        if (l->k != TK_ID)
             return -2;
         int li = loc_index(c, l->text);
-        lnext(l);
-        if (!is_p(l, ')'))
+        lit_lex_next(l);
+        if (!lit_is_p(l, ')'))
             return -2;
-        lnext(l);
+        lit_lex_next(l);
         *what = w;
         return li;
     }
     if (!strncmp(l->text, "pte_", 4) && l->text[4]) {
         int li = loc_index(c, l->text + 4);
-        lnext(l);
+        lit_lex_next(l);
         *what = 1;
         return li;
     }
     if (!strncmp(l->text, "phy_", 4) && l->text[4]) {
         int li = loc_index(c, l->text + 4);
-        lnext(l);
+        lit_lex_next(l);
         *what = 2;
         return li;
     }
     int li = loc_index(c, l->text);
-    lnext(l);
+    lit_lex_next(l);
     *what = 0;
     return li;
 }
 
 /* Descriptor literal "(oa:PA(x), valid:1, af:0, db:1, dbm:0, el0:1)" after
  * the '(' was seen. def_oa: default output address (-1: none). */
-static int parse_pteval(struct pctx *c, struct lex *l, int def_oa, uint64_t *out)
+static int parse_pteval(struct lit_pctx *c, struct lit_lex *l, int def_oa, uint64_t *out)
 {
     int oa = def_oa;
     int valid = 1, af = 1, db = 1, dbm = 0, el0 = 1;
-    while (!is_p(l, ')')) {
+    while (!lit_is_p(l, ')')) {
         char field[LIT_NAME * 2];
-        if (l->k != T_ID)
-            return fail(c, "descriptor literal: expected a field name");
+        if (l->k != TK_ID)
+            return lit_fail(c, "descriptor literal: expected a field name");
         snprintf(field, sizeof(field), "%s", l->text);
-        lnext(l);
-        if (!is_p(l, ':'))
-            return fail(c, "descriptor literal: expected ':' after '%s'", field);
-        lnext(l);
+        lit_lex_next(l);
+        if (!lit_is_p(l, ':'))
+            return lit_fail(c, "descriptor literal: expected ':' after '%s'", field);
+        lit_lex_next(l);
         if (!strcmp(field, "oa")) {
-            int what = 0, li = parse_locexpr(c, l, &what);
+            int what = 0, li = lit_parse_locexpr(c, l, &what);
             if (li < -1)
-                return fail(c, "descriptor literal: bad output address");
+                return lit_fail(c, "descriptor literal: bad output address");
             if (li < 0 || what != 2) {
-                unsup(c, "descriptor oa that is not PA(x)/phy_x");
+                lit_unsup(c, "descriptor oa that is not PA(x)/phy_x");
                 li = li < 0 ? 0 : li;
             }
             oa = li;
@@ -238,58 +149,39 @@ static int parse_pteval(struct pctx *c, struct lex *l, int def_oa, uint64_t *out
                    : !strcmp(field, "db") ? &db : !strcmp(field, "dbm") ? &dbm
                    : !strcmp(field, "el0") ? &el0 : NULL;
             if (!f) {
-                unsup(c, "descriptor field '%s'", field);
+                lit_unsup(c, "descriptor field '%s'", field);
                 /* skip its value */
-                if (is_p(l, '(')) {
+                if (lit_is_p(l, '(')) {
                     int depth = 0;
                     do {
-                        if (is_p(l, '(')) depth++;
-                        if (is_p(l, ')')) depth--;
-                        lnext(l);
-                    } while (depth > 0 && l->k != T_END);
+                        if (lit_is_p(l, '(')) depth++;
+                        if (lit_is_p(l, ')')) depth--;
+                        lit_lex_next(l);
+                    } while (depth > 0 && l->k != TK_END);
                 } else
-                    lnext(l);
+                    lit_lex_next(l);
             } else {
-                if (l->k != T_NUM || (l->num != 0 && l->num != 1))
-                    return fail(c, "descriptor literal: %s must be 0 or 1", field);
+                if (l->k != TK_NUM || (l->num != 0 && l->num != 1))
+                    return lit_fail(c, "descriptor literal: %s must be 0 or 1", field);
                 *f = (int)l->num;
-                lnext(l);
+                lit_lex_next(l);
             }
         }
-        if (is_p(l, ','))
-            lnext(l);
-        else if (!is_p(l, ')'))
-            return fail(c, "descriptor literal: expected ',' or ')'");
+        if (lit_is_p(l, ','))
+            lit_lex_next(l);
+        else if (!lit_is_p(l, ')'))
+            return lit_fail(c, "descriptor literal: expected ',' or ')'");
     }
-    lnext(l);
+    lit_lex_next(l);
     if (oa < 0) {
-        unsup(c, "descriptor literal without oa outside a PTE");
+        lit_unsup(c, "descriptor literal without oa outside a PTE");
         oa = 0;
     }
     *out = lit_desc_encode((unsigned)oa, valid, af, db, dbm, el0);
     return 0;
 }
 
-/* Register name: X0-X30, W0-W30, XZR, WZR. Returns 0 and sets *r, *sf. */
-static int reg_of(const char *s, uint8_t *r, uint8_t *sf)
-{
-    if (!strcasecmp(s, "XZR") || !strcasecmp(s, "WZR")) {
-        *r = LIT_XZR;
-        *sf = (s[0] == 'X' || s[0] == 'x');
-        return 0;
-    }
-    if ((s[0] != 'X' && s[0] != 'W' && s[0] != 'x' && s[0] != 'w') || !isdigit((unsigned char)s[1]))
-        return -1;
-    char *end;
-    long n = strtol(s + 1, &end, 10);
-    if (*end || n < 0 || n > 30)
-        return -1;
-    *r = (uint8_t)n;
-    *sf = (s[0] == 'X' || s[0] == 'x');
-    return 0;
-}
-
-static int label_find(const struct lit_thread *th, const char *name)
+int lit_label_find(const struct lit_thread *th, const char *name)
 {
     for (unsigned i = 0; i < th->nlabels; i++)
         if (!strcmp(th->label[i].name, name))
@@ -297,11 +189,8 @@ static int label_find(const struct lit_thread *th, const char *name)
     return -1;
 }
 
-/* Code address of instruction i of thread p (ADR, ELR_EL1, label:"P:L"). */
-static uint64_t code_addr(unsigned p, int i) { return 0x800000ull + ((uint64_t)p << 16) + 4ull * (unsigned)i; }
-
 /* "Pn" or "n" as a thread number */
-static int proc_of(const char *s, unsigned nthreads)
+int lit_proc_of(const char *s, unsigned nthreads)
 {
     if (s[0] == 'P' || s[0] == 'p')
         s++;
@@ -316,55 +205,57 @@ static int proc_of(const char *s, unsigned nthreads)
 
 /* Values in init and conditions. ctx_loc: default oa for descriptor
  * literals (-1 none). */
-static int parse_value(struct pctx *c, struct lex *l, int ctx_loc, uint64_t *v)
+int lit_parse_value(struct lit_pctx *c, struct lit_lex *l, int ctx_loc, uint64_t *v)
 {
-    if (l->k == T_NUM) {
+    if (l->k == TK_NUM) {
+        if (l->overflow)
+            return lit_fail(c, "integer %s out of range (more than 64 bits)", l->text);
         *v = (uint64_t)l->num;
-        lnext(l);
+        lit_lex_next(l);
         return 0;
     }
-    if (is_p(l, '(')) {
-        lnext(l);
+    if (lit_is_p(l, '(')) {
+        lit_lex_next(l);
         return parse_pteval(c, l, ctx_loc, v);
     }
-    if (is_p(l, '&')) {
-        lnext(l);
-        if (l->k != T_ID)
-            return fail(c, "expected a location after '&'");
+    if (lit_is_p(l, '&')) {
+        lit_lex_next(l);
+        if (l->k != TK_ID)
+            return lit_fail(c, "expected a location after '&'");
         int li = loc_index(c, l->text);
-        lnext(l);
+        lit_lex_next(l);
         *v = li < 0 ? 0 : lit_va((unsigned)li);
         return 0;
     }
-    if (is_id(l, "label")) {
-        lnext(l);
-        if (!is_p(l, ':'))
-            return fail(c, "expected ':' after label");
-        lnext(l);
-        if (l->k != T_STR)
-            return fail(c, "expected \"Pn:L\" after label:");
+    if (lit_is_id(l, "label")) {
+        lit_lex_next(l);
+        if (!lit_is_p(l, ':'))
+            return lit_fail(c, "expected ':' after label");
+        lit_lex_next(l);
+        if (l->k != TK_STR)
+            return lit_fail(c, "expected \"Pn:L\" after label:");
         char buf[LIT_NAME * 2];
         snprintf(buf, sizeof(buf), "%s", l->text);
-        lnext(l);
+        lit_lex_next(l);
         char *colon = strchr(buf, ':');
         if (!colon)
-            return fail(c, "label value must be \"Pn:L\"");
+            return lit_fail(c, "label value must be \"Pn:L\"");
         *colon = 0;
-        int p = proc_of(buf, c->t->nthreads);
-        int idx = p < 0 ? -1 : label_find(&c->t->th[p], colon + 1);
+        int p = lit_proc_of(buf, c->t->nthreads);
+        int idx = p < 0 ? -1 : lit_label_find(&c->t->th[p], colon + 1);
         if (idx < 0) {
-            unsup(c, "label value %s:%s not found in the code", buf, colon + 1);
+            lit_unsup(c, "label value %s:%s not found in the code", buf, colon + 1);
             *v = 0;
             return 0;
         }
-        *v = code_addr((unsigned)p, idx);
+        *v = lit_code_addr((unsigned)p, (unsigned)idx);
         return 0;
     }
-    int what = 0, li = parse_locexpr(c, l, &what);
-    if (li == -1 && l->k != T_ID)
-        return fail(c, "expected a value");
+    int what = 0, li = lit_parse_locexpr(c, l, &what);
+    if (li == -1 && l->k != TK_ID)
+        return lit_fail(c, "expected a value");
     if (li < -1)
-        return fail(c, "malformed location expression");
+        return lit_fail(c, "malformed location expression");
     if (li < 0) { *v = 0; return 0; }
     *v = what == 0 ? lit_va((unsigned)li) : what == 1 ? lit_pte_addr((unsigned)li) : lit_pa((unsigned)li);
     return 0;
@@ -378,77 +269,75 @@ static bool is_type_name(const char *s)
            !strcmp(s, "unsigned") || !strcmp(s, "signed") || (n > 2 && !strcmp(s + n - 2, "_t"));
 }
 
-static int parse_init_item(struct pctx *c, const char *item)
+static int init_item(struct lit_pctx *c, struct lit_lex *l)
 {
-    struct lex l;
-    lex_init(&l, item);
-    if (l.k == T_END)
+    if (l->k == TK_END)
         return 0;
-    while (l.k == T_ID && is_type_name(l.text)) {
-        struct lex save = l;
-        lnext(&l);
-        if (l.k == T_END || is_p(&l, '=')) { l = save; break; }   /* a location named like a type */
+    while (l->k == TK_ID && is_type_name(l->text)) {
+        struct lit_lex save = *l;
+        lit_lex_next(l);
+        if (l->k == TK_END || lit_is_p(l, '=')) { *l = save; break; }   /* a location named like a type */
     }
-    if (is_p(&l, '*'))
-        lnext(&l);
+    if (lit_is_p(l, '*'))
+        lit_lex_next(l);
     /* register: N:Xr */
-    if (l.k == T_NUM || (l.k == T_ID && (l.text[0] == 'P') && isdigit((unsigned char)l.text[1]))) {
+    if (l->k == TK_NUM || (l->k == TK_ID && (l->text[0] == 'P') && isdigit((unsigned char)l->text[1]))) {
         int p;
-        if (l.k == T_NUM)
-            p = (l.num >= 0 && (unsigned long long)l.num < c->t->nthreads) ? (int)l.num : -1;
+        if (l->k == TK_NUM)
+            p = (l->num >= 0 && (unsigned long long)l->num < c->t->nthreads) ? (int)l->num : -1;
         else
-            p = proc_of(l.text, c->t->nthreads);
-        lnext(&l);
-        if (!is_p(&l, ':'))
-            return fail(c, "init: expected ':' after the thread number");
-        lnext(&l);
+            p = lit_proc_of(l->text, c->t->nthreads);
+        lit_lex_next(l);
+        if (!lit_is_p(l, ':'))
+            return lit_fail(c, "init: expected ':' after the thread number");
+        lit_lex_next(l);
         uint8_t r, sf;
-        if (l.k != T_ID || reg_of(l.text, &r, &sf) || r == LIT_XZR)
-            return fail(c, "init: bad register '%s'", l.text);
+        if (l->k != TK_ID || lit_reg_of(l->text, &r, &sf) || r == LIT_XZR)
+            return lit_fail(c, "init: bad register '%s'", l->text);
         if (p < 0)
-            return fail(c, "init: no such thread");
-        lnext(&l);
+            return lit_fail(c, "init: no such thread");
+        lit_lex_next(l);
         uint64_t v = 0;
-        if (is_p(&l, '=')) {
-            lnext(&l);
-            if (parse_value(c, &l, -1, &v))
+        if (lit_is_p(l, '=')) {
+            lit_lex_next(l);
+            if (lit_parse_value(c, l, -1, &v))
                 return -1;
         }
-        if (l.k != T_END)
-            return fail(c, "init: unexpected text after the value of a register");
+        if (l->k != TK_END)
+            return lit_fail(c, "init: unexpected text after the value of a register");
         c->t->th[p].reg[r] = v;
         return 0;
     }
     bool bracket = false;
-    if (is_p(&l, '[')) { bracket = true; lnext(&l); }
-    int what = 0, li = parse_locexpr(c, &l, &what);
-    if (!bracket && is_p(&l, '[')) {
-        unsup(c, "array locations");
+    if (lit_is_p(l, '[')) { bracket = true; lit_lex_next(l); }
+    int what = 0, li = lit_parse_locexpr(c, l, &what);
+    if (!bracket && lit_is_p(l, '[')) {
+        lit_unsup(c, "array locations");
         return 0;
     }
     if (li < -1 || (li == -1 && c->t->unsupported[0] == 0))
-        return fail(c, "init: expected a location, a register or a PTE");
+        return lit_fail(c, "init: expected a location, a register or a PTE");
     if (bracket) {
-        if (!is_p(&l, ']'))
-            return fail(c, "init: expected ']'");
-        lnext(&l);
+        if (!lit_is_p(l, ']'))
+            return lit_fail(c, "init: expected ']'");
+        lit_lex_next(l);
     }
     if (li < 0)
         return 0;
     if (what == 2)
-        return fail(c, "init: cannot assign to a physical address");
+        return lit_fail(c, "init: cannot assign to a physical address");
     uint64_t v = 0;
     bool has = false;
-    if (is_p(&l, '=')) {
-        lnext(&l);
-        if (what == 1 && !is_p(&l, '('))
-            return fail(c, "init: a PTE takes a descriptor literal");
-        if (parse_value(c, &l, li, &v))
+    if (lit_is_p(l, '=')) {
+        lit_lex_next(l);
+        if (what == 1 && !lit_is_p(l, '('))
+            return lit_fail(c, "init: a PTE takes a descriptor literal");
+        if (lit_parse_value(c, l, li, &v))
             return -1;
         has = true;
     }
-    if (l.k != T_END)
-        return fail(c, "init: unexpected text '%s'", l.k == T_ID ? l.text : "");
+    if (l->k != TK_END)
+        return lit_fail(c, "init: unexpected text '%s'", l->k == TK_ID ? l->text : "");
     if (has) {
         if (what == 1)
             c->t->loc[li].pte = v;
@@ -458,611 +347,23 @@ static int parse_init_item(struct pctx *c, const char *item)
     return 0;
 }
 
-/* ---- Instructions ---------------------------------------------------------- */
-struct ops { char s[6][LIT_NAME]; unsigned n; };
-
-/* Split operands at top-level commas ("[X1,W2,SXTW]" stays one operand). */
-static int split_ops(const char *s, struct ops *o)
+/* One item of the init section (between semicolons). */
+static int parse_init_item(struct lit_pctx *c, const char *item)
 {
-    int depth = 0;
-    size_t n = 0;
-    o->n = 0;
-    for (;; s++) {
-        if (*s == '[') depth++;
-        if (*s == ']') depth--;
-        if (!*s || (*s == ',' && depth == 0)) {
-            if (o->n >= 6) return -1;
-            while (n && isspace((unsigned char)o->s[o->n][n - 1])) n--;
-            o->s[o->n][n] = 0;
-            if (n || *s)
-                o->n++;
-            n = 0;
-            if (!*s) break;
-            continue;
-        }
-        if (n == 0 && isspace((unsigned char)*s))
-            continue;
-        if (n + 1 >= LIT_NAME) return -1;
-        o->s[o->n][n++] = *s;
-    }
-    return depth ? -1 : 0;
-}
-
-static int parse_imm(const char *s, int64_t *v)
-{
-    if (*s == '#') s++;
-    if (!*s) return -1;
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 0);
-    if (errno || *end) return -1;
-    *v = x;
+    struct lit_lex l;
+    lit_lex_init(&l, item);
+    if (init_item(c, &l))
+        return -1;
+    if (l.any_overflow)
+        return lit_fail(c, "integer %s out of range (more than 64 bits)", l.bad);
     return 0;
-}
-
-static int cond_of(const char *s)
-{
-    static const char *cc[] = { "EQ", "NE", "CS", "CC", "MI", "PL", "VS", "VC",
-                                "HI", "LS", "GE", "LT", "GT", "LE", "AL" };
-    if (!strcasecmp(s, "HS")) return 2;
-    if (!strcasecmp(s, "LO")) return 3;
-    for (int i = 0; i < 15; i++)
-        if (!strcasecmp(s, cc[i])) return i;
-    return -1;
-}
-
-/* "[Xn]", "[Xn,#imm]", "[Xn,Xm]", "[Xn,Wm,SXTW]" */
-static int parse_mem(const char *s, struct lit_insn *in)
-{
-    char buf[LIT_NAME];
-    size_t n = strlen(s);
-    if (n < 3 || s[0] != '[' || s[n - 1] != ']')
-        return -1;
-    memcpy(buf, s + 1, n - 2);
-    buf[n - 2] = 0;
-    struct ops o;
-    if (split_ops(buf, &o) || o.n < 1 || o.n > 3)
-        return -1;
-    uint8_t sf;
-    if (reg_of(o.s[0], &in->rn, &sf) || !sf || in->rn == LIT_XZR)
-        return -1;
-    in->amode = AM_BASE;
-    if (o.n >= 2) {
-        if (o.s[1][0] == '#' || isdigit((unsigned char)o.s[1][0])) {
-            if (o.n != 2 || parse_imm(o.s[1], &in->imm)) return -1;
-            in->amode = AM_IMM;
-        } else {
-            if (reg_of(o.s[1], &in->rm, &sf)) return -1;
-            if (o.n == 3) {
-                if (!strcasecmp(o.s[2], "SXTW")) in->amode = AM_SXTW;
-                else if (!strcasecmp(o.s[2], "UXTW")) in->amode = AM_UXTW;
-                else return -1;
-            } else if (!sf)
-                return -1;
-            else
-                in->amode = AM_REG;
-        }
-    }
-    return 0;
-}
-
-static int parse_tlbi(const char *name, struct lit_insn *in)
-{
-    char base[LIT_NAME];
-    size_t n = strlen(name);
-    snprintf(base, sizeof(base), "%s", name);
-    in->tlbi_crm = 7;
-    if (n > 2 && !strcasecmp(name + n - 2, "IS")) { in->tlbi_crm = 3; base[n - 2] = 0; }
-    else if (n > 2 && !strcasecmp(name + n - 2, "OS")) { in->tlbi_crm = 1; base[n - 2] = 0; }
-    in->tlbi_op1 = 0;
-    if (!strcasecmp(base, "VMALLE1")) { in->tlbi_op2 = 0; in->tlbi_xt = false; }
-    else if (!strcasecmp(base, "VAE1")) { in->tlbi_op2 = 1; in->tlbi_xt = true; }
-    else if (!strcasecmp(base, "ASIDE1")) { in->tlbi_op2 = 2; in->tlbi_xt = true; }
-    else if (!strcasecmp(base, "VAAE1")) { in->tlbi_op2 = 3; in->tlbi_xt = true; }
-    else if (!strcasecmp(base, "VALE1")) { in->tlbi_op2 = 5; in->tlbi_xt = true; }
-    else if (!strcasecmp(base, "VAALE1")) { in->tlbi_op2 = 7; in->tlbi_xt = true; }
-    else return -1;
-    return 0;
-}
-
-/* Decode one instruction. Returns 0, -1 malformed (error), 1 unsupported
- * (reason in why). Branch/ADR targets are left as label names in *lbl. */
-static int decode(const char *text, struct lit_insn *in, char *lbl, char *why, size_t whylen)
-{
-    char mn[LIT_NAME];
-    size_t i = 0;
-    while (text[i] && !isspace((unsigned char)text[i]) && i + 1 < sizeof(mn)) {
-        mn[i] = (char)toupper((unsigned char)text[i]);
-        i++;
-    }
-    mn[i] = 0;
-    struct ops o;
-    if (split_ops(text + i, &o))
-        return -1;
-    memset(in, 0, sizeof(*in));
-    in->rd = in->rn = in->rm = in->rs = LIT_XZR;
-    in->target = -1;
-    lbl[0] = 0;
-    uint8_t sf, sf2;
-#define REG(k, dst, w) (reg_of(o.s[k], &(dst), &(w)) == 0)
-#define UNSUP(...) do { snprintf(why, whylen, __VA_ARGS__); return 1; } while (0)
-
-    if (!strcmp(mn, "NOP")) { in->op = LOP_NOP; return o.n ? -1 : 0; }
-    if (!strcmp(mn, "ISB")) { in->op = LOP_ISB; return 0; }
-    if (!strcmp(mn, "DMB") || !strcmp(mn, "DSB")) {
-        in->op = mn[1] == 'M' ? LOP_DMB : LOP_DSB;
-        if (o.n > 1) return -1;
-        if (o.n == 1) {
-            static const char *opt[] = { "SY", "ST", "LD", "ISH", "ISHST", "ISHLD",
-                                         "NSH", "NSHST", "NSHLD", "OSH", "OSHST", "OSHLD" };
-            bool ok = false;
-            for (unsigned k = 0; k < sizeof(opt) / sizeof(opt[0]); k++)
-                ok |= !strcasecmp(o.s[0], opt[k]);
-            if (!ok) return -1;
-        }
-        return 0;
-    }
-    if (!strcmp(mn, "ERET")) { in->op = LOP_ERET; return o.n ? -1 : 0; }
-    if (!strcmp(mn, "TLBI")) {
-        in->op = LOP_TLBI;
-        if (o.n < 1 || o.n > 2) return -1;
-        if (parse_tlbi(o.s[0], in)) UNSUP("TLBI %s", o.s[0]);
-        if (in->tlbi_xt != (o.n == 2)) return -1;
-        if (o.n == 2 && (!REG(1, in->rn, sf) || !sf)) return -1;
-        return 0;
-    }
-    if (!strcmp(mn, "MSR")) {
-        if (o.n != 2) return -1;
-        if (strcasecmp(o.s[0], "ELR_EL1")) UNSUP("MSR %s", o.s[0]);
-        if (!REG(1, in->rn, sf) || !sf) return -1;
-        in->op = LOP_MSR_ELR;
-        return 0;
-    }
-    if (!strcmp(mn, "MRS")) {
-        if (o.n != 2) return -1;
-        if (strcasecmp(o.s[1], "ELR_EL1")) UNSUP("MRS %s", o.s[1]);
-        if (!REG(0, in->rd, sf) || !sf) return -1;
-        in->op = LOP_MRS_ELR;
-        return 0;
-    }
-    if (!strcmp(mn, "MOV")) {
-        if (o.n != 2 || !REG(0, in->rd, in->sf)) return -1;
-        if (REG(1, in->rn, sf)) { in->op = LOP_MOVR; return 0; }
-        if (parse_imm(o.s[1], &in->imm)) return -1;
-        in->op = LOP_MOVI;
-        return 0;
-    }
-    static const struct { const char *m; enum lit_alu a; } alus[] = {
-        { "ADD", ALU_ADD }, { "SUB", ALU_SUB }, { "AND", ALU_AND }, { "ORR", ALU_ORR },
-        { "EOR", ALU_EOR }, { "BIC", ALU_BIC }, { "LSL", ALU_LSL }, { "LSR", ALU_LSR } };
-    for (unsigned k = 0; k < sizeof(alus) / sizeof(alus[0]); k++) {
-        if (strcmp(mn, alus[k].m)) continue;
-        if (o.n != 3 || !REG(0, in->rd, in->sf) || !REG(1, in->rn, sf)) return -1;
-        in->op = LOP_ALU;
-        in->sub = (uint8_t)alus[k].a;
-        if (REG(2, in->rm, sf)) {
-            if (alus[k].a == ALU_LSL || alus[k].a == ALU_LSR) UNSUP("%s by register", mn);
-            return 0;
-        }
-        if (parse_imm(o.s[2], &in->imm)) return -1;
-        in->use_imm = true;
-        return 0;
-    }
-    if (!strcmp(mn, "CMP")) {
-        if (o.n != 2 || !REG(0, in->rn, in->sf)) return -1;
-        in->op = LOP_CMP;
-        if (REG(1, in->rm, sf)) return 0;
-        if (parse_imm(o.s[1], &in->imm)) return -1;
-        in->use_imm = true;
-        return 0;
-    }
-    if (!strcmp(mn, "CSEL")) {
-        int cc;
-        if (o.n != 4 || !REG(0, in->rd, in->sf) || !REG(1, in->rn, sf) || !REG(2, in->rm, sf) ||
-            (cc = cond_of(o.s[3])) < 0) return -1;
-        in->op = LOP_CSEL; in->sub = (uint8_t)cc;
-        return 0;
-    }
-    if (!strcmp(mn, "CSET")) {
-        int cc;
-        if (o.n != 2 || !REG(0, in->rd, in->sf) || (cc = cond_of(o.s[1])) < 0) return -1;
-        in->op = LOP_CSET; in->sub = (uint8_t)cc;
-        return 0;
-    }
-    if (!strcmp(mn, "B") || !strncmp(mn, "B.", 2)) {
-        if (o.n != 1) return -1;
-        if (mn[1] == '.') {
-            int cc = cond_of(mn + 2);
-            if (cc < 0) return -1;
-            in->op = LOP_BCOND; in->sub = (uint8_t)cc;
-        } else
-            in->op = LOP_B;
-        snprintf(lbl, LIT_NAME, "%s", o.s[0]);
-        return 0;
-    }
-    if (!strcmp(mn, "CBZ") || !strcmp(mn, "CBNZ")) {
-        if (o.n != 2 || !REG(0, in->rn, in->sf)) return -1;
-        in->op = mn[2] == 'Z' ? LOP_CBZ : LOP_CBNZ;
-        snprintf(lbl, LIT_NAME, "%s", o.s[1]);
-        return 0;
-    }
-    if (!strcmp(mn, "ADR")) {
-        if (o.n != 2 || !REG(0, in->rd, sf) || !sf) return -1;
-        in->op = LOP_ADR;
-        snprintf(lbl, LIT_NAME, "%s", o.s[1]);
-        return 0;
-    }
-    if (!strcmp(mn, "LDR") || !strcmp(mn, "LDAR") || !strcmp(mn, "LDAPR") ||
-        !strcmp(mn, "STR") || !strcmp(mn, "STLR") || !strcmp(mn, "LDXR") || !strcmp(mn, "LDAXR")) {
-        if (o.n != 2 || !REG(0, in->rd, in->sf)) return -1;
-        if (parse_mem(o.s[1], in)) {
-            if (strchr(o.s[1], '!') || o.s[1][0] == '[') UNSUP("addressing mode %s", o.s[1]);
-            return -1;
-        }
-        in->op = mn[0] == 'S' ? LOP_STR : (!strcmp(mn, "LDXR") || !strcmp(mn, "LDAXR")) ? LOP_LDXR : LOP_LDR;
-        if (in->op == LOP_STR) { in->rs = in->rd; in->rd = LIT_XZR; }
-        if (in->op == LOP_LDXR && in->amode != AM_BASE) return -1;
-        if ((in->op == LOP_LDR || in->op == LOP_STR) && strlen(mn) > 3 && in->amode != AM_BASE) return -1;
-        return 0;
-    }
-    if (!strcmp(mn, "STXR") || !strcmp(mn, "STLXR")) {
-        if (o.n != 3 || !REG(0, in->rd, sf) || sf || !REG(1, in->rs, in->sf)) return -1;
-        if (parse_mem(o.s[2], in) || in->amode != AM_BASE) return -1;
-        in->op = LOP_STXR;
-        return 0;
-    }
-    /* LSE: SWP, CAS, LD<op>, ST<op> with A/L/AL ordering suffixes */
-    {
-        const char *base = NULL;
-        size_t bl = 0;
-        static const char *bases[] = { "SWP", "CAS", "LDADD", "LDCLR", "LDSET", "LDEOR",
-                                       "STADD", "STCLR", "STSET", "STEOR" };
-        for (unsigned k = 0; k < sizeof(bases) / sizeof(bases[0]); k++) {
-            size_t n = strlen(bases[k]);
-            if (!strncmp(mn, bases[k], n) && (!strcmp(mn + n, "") || !strcmp(mn + n, "A") ||
-                                              !strcmp(mn + n, "L") || !strcmp(mn + n, "AL"))) {
-                base = bases[k];
-                bl = n;
-            }
-        }
-        (void)bl;
-        if (base) {
-            bool st = base[0] == 'S' && base[1] == 'T';
-            if (st) {
-                if (o.n != 2 || !REG(0, in->rs, in->sf)) return -1;
-                if (parse_mem(o.s[1], in) || in->amode != AM_BASE) return -1;
-                in->no_dest = true;
-            } else {
-                if (o.n != 3 || !REG(0, in->rs, in->sf) || !REG(1, in->rd, sf2) || sf2 != in->sf) return -1;
-                if (parse_mem(o.s[2], in) || in->amode != AM_BASE) return -1;
-            }
-            if (!strcmp(base, "SWP")) in->op = LOP_SWP;
-            else if (!strcmp(base, "CAS")) in->op = LOP_CAS;
-            else {
-                in->op = LOP_LDOP;
-                const char *x = base + 2;
-                in->sub = !strcmp(x, "ADD") ? LD_ADD : !strcmp(x, "CLR") ? LD_CLR
-                        : !strcmp(x, "SET") ? LD_SET : LD_EOR;
-            }
-            return 0;
-        }
-    }
-    UNSUP("instruction %s", mn);
-#undef REG
-#undef UNSUP
 }
 
 /* ---- Whole file ------------------------------------------------------------ */
-static void strip_comments(char *s)
-{
-    int depth = 0;
-    for (char *p = s; *p; p++) {
-        if (p[0] == '(' && p[1] == '*') { depth++; p[0] = p[1] = ' '; p++; continue; }
-        if (depth && p[0] == '*' && p[1] == ')') { depth--; p[0] = p[1] = ' '; p++; continue; }
-        if (depth && *p != '\n') *p = ' ';
-    }
-    for (char *p = s; *p; p++) {       /* "// ..." to end of line */
-        if (p[0] == '/' && p[1] == '/')
-            while (*p && *p != '\n') *p++ = ' ';
-        if (!*p) break;
-    }
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
-    return s;
-}
-
 struct colmap { int proc; bool handler; };
 struct pending { char name[LIT_NAME]; int index; bool handler; };
 
-static int add_obs(struct lit_test *t, const struct lit_lhs *h)
-{
-    for (unsigned i = 0; i < t->nobs; i++)
-        if (!memcmp(&t->obs[i], h, sizeof(*h)))
-            return 0;
-    if (t->nobs >= LIT_MAX_OBS)
-        return -1;
-    t->obs[t->nobs++] = *h;
-    return 0;
-}
-
-/* lhs in conditions and locations[]: N:Xr | PN:Xr | x | [x] | pte_x | [PTE(x)] | PTE(x) */
-static int parse_lhs(struct pctx *c, struct lex *l, struct lit_lhs *h)
-{
-    memset(h, 0, sizeof(*h));
-    if (l->k == T_NUM || (l->k == T_ID && l->text[0] == 'P' && isdigit((unsigned char)l->text[1]))) {
-        int p = l->k == T_NUM ? ((l->num >= 0 && (unsigned long long)l->num < c->t->nthreads) ? (int)l->num : -1)
-                              : proc_of(l->text, c->t->nthreads);
-        lnext(l);
-        if (!is_p(l, ':'))
-            return fail(c, "expected ':' after a thread number");
-        lnext(l);
-        uint8_t r, sf;
-        if (p < 0)
-            return fail(c, "no such thread in a condition");
-        if (l->k != T_ID || reg_of(l->text, &r, &sf) || r == LIT_XZR)
-            return fail(c, "bad register in a condition");
-        if (!sf)
-            unsup(c, "W register in a condition");
-        lnext(l);
-        h->kind = LHS_REG; h->proc = (uint8_t)p; h->reg = r;
-        return 0;
-    }
-    bool br = false;
-    if (is_p(l, '[')) { br = true; lnext(l); }
-    int what = 0, li = parse_locexpr(c, l, &what);
-    if (li < -1 || (li == -1 && !c->t->unsupported[0]))
-        return fail(c, "expected a register or a location");
-    if (br) {
-        if (!is_p(l, ']'))
-            return fail(c, "expected ']'");
-        lnext(l);
-    }
-    if (what == 2)
-        return fail(c, "a physical address is not a location");
-    h->kind = what == 1 ? LHS_PTE : LHS_MEM;
-    h->loc = (uint8_t)(li < 0 ? 0 : li);
-    return 0;
-}
-
-static int new_node(struct pctx *c, struct lit_node **n)
-{
-    *n = &c->t->node[0];
-    if (c->t->nnodes >= LIT_MAX_NODES)
-        return fail(c, "condition too large");
-    *n = &c->t->node[c->t->nnodes];
-    memset(*n, 0, sizeof(**n));
-    (*n)->flabel_index = -1;
-    (*n)->floc = -1;
-    return (int)c->t->nnodes++;
-}
-
-static int parse_or(struct pctx *c, struct lex *l);
-
-static int parse_fault_atom(struct pctx *c, struct lex *l)
-{
-    struct lit_node *n;
-    lnext(l);
-    if (!is_p(l, '('))
-        return fail(c, "expected '(' after fault");
-    lnext(l);
-    if (l->k != T_ID)
-        return fail(c, "fault: expected Pn");
-    int p = proc_of(l->text, c->t->nthreads);
-    if (p < 0)
-        return fail(c, "fault: no thread %s", l->text);
-    lnext(l);
-    int lab = -1;
-    if (is_p(l, ':')) {
-        lnext(l);
-        if (l->k != T_ID)
-            return fail(c, "fault: expected a label");
-        lab = label_find(&c->t->th[p], l->text);
-        if (lab < 0)
-            return fail(c, "fault: no label %s in P%d", l->text, p);
-        lnext(l);
-    }
-    int loc = -1;
-    uint8_t type = LF_ANY;
-    if (is_p(l, ',')) {
-        lnext(l);
-        int what = 0;
-        loc = parse_locexpr(c, l, &what);
-        if (loc < -1 || (loc == -1 && !c->t->unsupported[0]))
-            return fail(c, "fault: expected a location");
-        if (what != 0)
-            unsup(c, "fault on a page-table entry");
-        if (is_p(l, ',')) {
-            lnext(l);
-            char ty[LIT_NAME * 2] = "";
-            while (l->k != T_END && !is_p(l, ')')) {
-                if (l->k == T_ID) strncat(ty, l->text, sizeof(ty) - strlen(ty) - 1);
-                else if (l->k == T_PUNCT) { char s2[2] = { l->p, 0 }; strncat(ty, s2, sizeof(ty) - strlen(ty) - 1); }
-                lnext(l);
-            }
-            if (!strcmp(ty, "MMU:Translation")) type = LF_TRANSLATION;
-            else if (!strcmp(ty, "MMU:AccessFlag")) type = LF_ACCESS_FLAG;
-            else if (!strcmp(ty, "MMU:Permission")) type = LF_PERMISSION;
-            else unsup(c, "fault type %s", ty);
-        }
-    }
-    if (!is_p(l, ')'))
-        return fail(c, "fault: expected ')'");
-    lnext(l);
-    int id = new_node(c, &n);
-    if (id < 0) return -1;
-    n->kind = LN_FAULT;
-    n->fproc = (uint8_t)p;
-    n->flabel_index = lab;
-    n->floc = loc;
-    n->ftype = type;
-    return id;
-}
-
-static int parse_unary(struct pctx *c, struct lex *l)
-{
-    struct lit_node *n;
-    if (is_p(l, '~') || is_id(l, "not")) {
-        lnext(l);
-        int a = parse_unary(c, l);
-        if (a < 0) return -1;
-        int id = new_node(c, &n);
-        if (id < 0) return -1;
-        n->kind = LN_NOT; n->a = a;
-        return id;
-    }
-    if (is_p(l, '(')) {
-        lnext(l);
-        int a = parse_or(c, l);
-        if (a < 0) return -1;
-        if (!is_p(l, ')'))
-            return fail(c, "expected ')' in the condition");
-        lnext(l);
-        return a;
-    }
-    if (is_id(l, "true") || is_id(l, "false")) {
-        int id = new_node(c, &n);
-        if (id < 0) return -1;
-        n->kind = is_id(l, "true") ? LN_TRUE : LN_FALSE;
-        lnext(l);
-        return id;
-    }
-    if (is_idc(l, "fault"))
-        return parse_fault_atom(c, l);
-    struct lit_lhs h;
-    if (parse_lhs(c, l, &h))
-        return -1;
-    bool neq = false;
-    if (is_p(l, '!')) {
-        neq = true;
-        lnext(l);
-    } else if (is_p(l, '<')) {          /* "<>" */
-        lnext(l);
-        if (!is_p(l, '>'))
-            return fail(c, "expected '<>' or '=' in the condition");
-        neq = true;
-        lnext(l);
-    }
-    if (!neq && !is_p(l, '='))
-        return fail(c, "expected '=' in the condition");
-    if (is_p(l, '='))
-        lnext(l);
-    uint64_t v;
-    if (parse_value(c, l, h.kind == LHS_PTE ? h.loc : -1, &v))
-        return -1;
-    if (add_obs(c->t, &h))
-        unsup(c, "too many observed locations");
-    int id = new_node(c, &n);
-    if (id < 0) return -1;
-    n->kind = LN_EQ; n->lhs = h; n->val = v;
-    if (neq) {
-        struct lit_node *m;
-        int nid = new_node(c, &m);
-        if (nid < 0) return -1;
-        m->kind = LN_NOT; m->a = id;
-        return nid;
-    }
-    return id;
-}
-
-static int parse_and(struct pctx *c, struct lex *l)
-{
-    int a = parse_unary(c, l);
-    while (a >= 0 && is_p(l, 'A')) {
-        lnext(l);
-        int b = parse_unary(c, l);
-        if (b < 0) return -1;
-        struct lit_node *n;
-        int id = new_node(c, &n);
-        if (id < 0) return -1;
-        n->kind = LN_AND; n->a = a; n->b = b;
-        a = id;
-    }
-    return a;
-}
-
-static int parse_or(struct pctx *c, struct lex *l)
-{
-    int a = parse_and(c, l);
-    while (a >= 0 && is_p(l, 'O')) {
-        lnext(l);
-        int b = parse_and(c, l);
-        if (b < 0) return -1;
-        struct lit_node *n;
-        int id = new_node(c, &n);
-        if (id < 0) return -1;
-        n->kind = LN_OR; n->a = a; n->b = b;
-        a = id;
-    }
-    return a;
-}
-
-/* The tail of the file: [locations [...]] quantifier prop */
-static int parse_tail(struct pctx *c, const char *s)
-{
-    struct lex l;
-    lex_init(&l, s);
-    for (;;) {
-        if (is_id(&l, "locations")) {
-            lnext(&l);
-            if (!is_p(&l, '['))
-                return fail(c, "expected '[' after locations");
-            lnext(&l);
-            while (!is_p(&l, ']')) {
-                if (l.k == T_END)
-                    return fail(c, "unterminated locations[...]");
-                if (is_p(&l, ';')) { lnext(&l); continue; }
-                if (is_idc(&l, "fault")) {          /* faults are always shown */
-                    if (parse_fault_atom(c, &l) < 0) return -1;
-                    continue;
-                }
-                struct lit_lhs h;
-                if (parse_lhs(c, &l, &h))
-                    return -1;
-                if (add_obs(c->t, &h))
-                    unsup(c, "too many observed locations");
-            }
-            lnext(&l);
-            continue;
-        }
-        if (is_id(&l, "filter")) {
-            unsup(c, "filter clause");
-            return 0;
-        }
-        break;
-    }
-    if (is_id(&l, "exists")) c->t->quant = LQ_EXISTS;
-    else if (is_id(&l, "forall")) c->t->quant = LQ_FORALL;
-    else if (is_p(&l, '~')) {
-        lnext(&l);
-        if (!is_id(&l, "exists"))
-            return fail(c, "expected exists after '~'");
-        c->t->quant = LQ_NOT_EXISTS;
-    } else if (l.k == T_END) {
-        /* no condition: observe only (herd reads it as "exists true") */
-        struct lit_node *n;
-        c->t->quant = LQ_EXISTS;
-        c->t->root = new_node(c, &n);
-        if (c->t->root < 0) return -1;
-        n->kind = LN_TRUE;
-        return 0;
-    }
-    else
-        return fail(c, "unknown final condition '%s'", l.k == T_ID ? l.text : "?");
-    lnext(&l);
-    c->t->root = parse_or(c, &l);
-    if (c->t->root < 0)
-        return -1;
-    if (l.k != T_END)
-        return fail(c, "unexpected text after the final condition");
-    return 0;
-}
-
-static int set_tthm(struct pctx *c, const char *v)
+static int set_tthm(struct lit_pctx *c, const char *v)
 {
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", v);
@@ -1072,16 +373,16 @@ static int set_tthm(struct pctx *c, const char *v)
         const char *what = tok;
         if (colon) {
             *colon = 0;
-            p = proc_of(tok, c->t->nthreads ? c->t->nthreads : LIT_MAX_THREADS);
+            p = lit_proc_of(tok, c->t->nthreads ? c->t->nthreads : LIT_MAX_THREADS);
             if (p < 0)
-                return fail(c, "TTHM: bad thread '%s'", tok);
+                return lit_fail(c, "TTHM: bad thread '%s'", tok);
             what = colon + 1;
         }
         bool ha = !strcasecmp(what, "HA"), hd = !strcasecmp(what, "HD");
         if (!ha && !hd) {
             if (!strcasecmp(what, "SW"))
                 continue;
-            return fail(c, "TTHM: unknown value '%s'", what);
+            return lit_fail(c, "TTHM: unknown value '%s'", what);
         }
         for (int q = 0; q < LIT_MAX_THREADS; q++)
             if (p < 0 || p == q) {
@@ -1094,7 +395,46 @@ static int set_tthm(struct pctx *c, const char *v)
     return 0;
 }
 
-static int set_variant(struct pctx *c, const char *v)
+/* EL0=P0,P2: those threads run at EL0 (their accesses are checked with
+ * EL0 permissions: the el0 field, AP[1]). */
+static int set_el0(struct lit_pctx *c, const char *v)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *tok = strtok(buf, " \t,"); tok; tok = strtok(NULL, " \t,")) {
+        int p = lit_proc_of(tok, c->t->nthreads);
+        if (p < 0)
+            return lit_fail(c, "EL0: no thread '%s'", tok);
+        c->t->th[p].el0 = true;
+    }
+    return 0;
+}
+
+/* What an EL0 thread cannot do here: a fault handler (it would run at
+ * EL1), and system instructions (UNDEFINED at EL0). */
+static void check_el0(struct lit_pctx *c)
+{
+    static const char *sys[] = { [LOP_TLBI] = "TLBI", [LOP_MSR_ELR] = "MSR ELR_EL1",
+                                 [LOP_MRS_ELR] = "MRS ELR_EL1", [LOP_ERET] = "ERET" };
+    for (unsigned p = 0; p < c->t->nthreads; p++) {
+        const struct lit_thread *th = &c->t->th[p];
+        if (!th->el0) continue;
+        if (th->has_handler) {
+            lit_unsup(c, "EL0 thread P%u with a fault handler", p);
+            return;
+        }
+        for (unsigned i = 0; i < th->n; i++) {
+            unsigned op = th->insn[i].op;
+            if (op < sizeof(sys) / sizeof(sys[0]) && sys[op]) {
+                c->line = th->insn[i].line;
+                lit_unsup(c, "%s in EL0 thread P%u (UNDEFINED at EL0)", sys[op], p);
+                return;
+            }
+        }
+    }
+}
+
+static int set_variant(struct lit_pctx *c, const char *v)
 {
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", v);
@@ -1108,14 +448,14 @@ static int set_variant(struct pctx *c, const char *v)
         else if (!strcasecmp(tok, "skip") || !strcasecmp(tok, "faulttonext"))
             c->t->fault_mode = LFM_SKIP;
         else
-            unsup(c, "variant %s", tok);
+            lit_unsup(c, "variant %s", tok);
     }
     return 0;
 }
 
 int lit_parse(const char *path, const char *text, struct lit_test *t, char *err, size_t errlen)
 {
-    struct pctx c = { path, 0, err, errlen, t };
+    struct lit_pctx c = { .path = path, .err = err, .errlen = errlen, .t = t };
     char *buf = strdup(text ? text : "");
     int rc = -1;
     if (!buf) {
@@ -1126,7 +466,7 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
     snprintf(t->path, sizeof(t->path), "%s", path);
     t->fault_mode = LFM_HANDLED;   /* herd's default: Fault.Handling.Handled */
     t->root = -1;
-    strip_comments(buf);
+    lit_strip_comments(buf);
 
     /* split into lines (in place) */
     size_t nl = 1;
@@ -1147,42 +487,43 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
     size_t li = 0;
 #define CUR() (c.line = (unsigned)li + 1, lines[li])
     /* first non-blank line: arch and name */
-    while (li < n && !*trim(lines[li])) li++;
-    if (li >= n) { c.line = 1; fail(&c, "empty file"); goto out; }
+    while (li < n && !*lit_trim(lines[li])) li++;
+    if (li >= n) { c.line = 1; lit_fail(&c, "empty file"); goto out; }
     {
-        char *s = trim(CUR());
+        char *s = lit_trim(CUR());
         char arch[32];
         int k = 0;
         while (*s && !isspace((unsigned char)*s) && k < 31) arch[k++] = *s++;
         arch[k] = 0;
-        s = trim(s);
-        if (!*s) { fail(&c, "expected 'AArch64 NAME'"); goto out; }
+        s = lit_trim(s);
+        if (!*s) { lit_fail(&c, "expected 'AArch64 NAME'"); goto out; }
         snprintf(t->name, sizeof(t->name), "%s", s);
         if (strcmp(arch, "AArch64"))
-            unsup(&c, "architecture %s", arch);
+            lit_unsup(&c, "architecture %s", arch);
         li++;
     }
     /* header keys up to '{' */
-    char *tthm = NULL;
+    char *tthm = NULL, *el0 = NULL;
+    unsigned el0_line = 0;
     for (; li < n; li++) {
-        char *s = trim(CUR());
+        char *s = lit_trim(CUR());
         if (!*s || *s == '"') continue;
         if (*s == '{') break;
         char *eq = strchr(s, '=');
-        if (!eq) { fail(&c, "expected KEY=VALUE or '{'"); goto out; }
+        if (!eq) { lit_fail(&c, "expected KEY=VALUE or '{'"); goto out; }
         *eq = 0;
-        char *k = trim(s), *v = trim(eq + 1);
+        char *k = lit_trim(s), *v = lit_trim(eq + 1);
         if (!strcasecmp(k, "TTHM")) tthm = v;
         else if (!strcasecmp(k, "Variant")) { if (set_variant(&c, v)) goto out; }
-        else if (!strcasecmp(k, "EL0")) unsup(&c, "EL0 threads (EL0=%s)", v);
+        else if (!strcasecmp(k, "EL0")) { el0 = v; el0_line = c.line; }
         else if (!strcasecmp(k, "Hash") || !strcasecmp(k, "Com") || !strcasecmp(k, "Orig") ||
                  !strcasecmp(k, "Generator") || !strcasecmp(k, "Prefetch") || !strcasecmp(k, "Cycle") ||
                  !strcasecmp(k, "Relax") || !strcasecmp(k, "Safe") || !strcasecmp(k, "Scopes"))
             ;
         else
-            unsup(&c, "header key %s", k);
+            lit_unsup(&c, "header key %s", k);
     }
-    if (li >= n) { fail(&c, "missing init section '{ ... }'"); goto out; }
+    if (li >= n) { lit_fail(&c, "missing init section '{ ... }'"); goto out; }
     unsigned init_line = (unsigned)li + 1;
     /* gather the init section text (to the line holding '}') */
     size_t init_first = li, init_last = li;
@@ -1196,17 +537,17 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         }
         if (close) break;
     }
-    if (!close) { c.line = init_line; fail(&c, "unterminated init section"); goto out; }
+    if (!close) { c.line = init_line; lit_fail(&c, "unterminated init section"); goto out; }
     char *after = close + 1;
     *close = 0;
 
     /* thread table header: first non-blank line after '}' */
     li = init_last;
-    char *hdr = trim(after);
+    char *hdr = lit_trim(after);
     if (!*hdr) {
-        for (li = init_last + 1; li < n && !*trim(lines[li]); li++) ;
-        if (li >= n) { fail(&c, "missing thread table"); goto out; }
-        hdr = trim(CUR());
+        for (li = init_last + 1; li < n && !*lit_trim(lines[li]); li++) ;
+        if (li >= n) { lit_fail(&c, "missing thread table"); goto out; }
+        hdr = lit_trim(CUR());
     } else
         c.line = (unsigned)li + 1;
     struct colmap col[LIT_MAX_THREADS * 2];
@@ -1216,22 +557,40 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         size_t hl = strlen(h);
         if (hl && h[hl - 1] == ';') h[--hl] = 0;
         for (char *cell = strtok(h, "|"); cell; cell = strtok(NULL, "|")) {
-            cell = trim(cell);
-            if (ncol >= LIT_MAX_THREADS * 2) { unsup(&c, "too many threads"); break; }
+            cell = lit_trim(cell);
             bool hnd = false;
             size_t cl = strlen(cell);
             if (cl > 2 && !strcmp(cell + cl - 2, ".F")) { hnd = true; cell[cl - 2] = 0; }
-            if ((cell[0] != 'P') || !isdigit((unsigned char)cell[1])) { fail(&c, "bad thread name '%s'", cell); goto out; }
-            int p = atoi(cell + 1);
-            if (p < 0 || p >= LIT_MAX_THREADS) { unsup(&c, "thread P%d", p); p = 0; }
-            col[ncol].proc = p;
+            char *end;
+            errno = 0;
+            long p = (cell[0] == 'P' && isdigit((unsigned char)cell[1])) ? strtol(cell + 1, &end, 10) : -1;
+            if (p < 0 || *end) { lit_fail(&c, "bad thread name '%s'", cell); goto out; }
+            if (p >= LIT_MAX_THREADS || errno == ERANGE) {
+                /* nothing below matters to a test the model cannot run */
+                lit_unsup(&c, "thread %s: more than %d threads (the model runs P0-P%d)", cell,
+                          LIT_MAX_THREADS, LIT_MAX_THREADS - 1);
+                rc = 0;
+                goto out;
+            }
+            for (unsigned k = 0; k < ncol; k++)
+                if (col[k].proc == (int)p && col[k].handler == hnd) {
+                    lit_fail(&c, "thread %s%s named twice in the thread table", cell, hnd ? ".F" : "");
+                    goto out;
+                }
+            col[ncol].proc = (int)p;
             col[ncol].handler = hnd;
             ncol++;
             if (!hnd && (unsigned)p + 1 > t->nthreads) t->nthreads = (unsigned)p + 1;
         }
         for (unsigned k = 0; k < ncol; k++)
-            if (col[k].handler && (unsigned)col[k].proc >= t->nthreads) { fail(&c, "handler for a missing thread"); goto out; }
-        if (!t->nthreads) { fail(&c, "no threads"); goto out; }
+            if (col[k].handler && (unsigned)col[k].proc >= t->nthreads) { lit_fail(&c, "handler for a missing thread"); goto out; }
+        if (!t->nthreads) { lit_fail(&c, "no threads"); goto out; }
+    }
+    if (el0) {
+        unsigned save = c.line;
+        c.line = el0_line;
+        if (set_el0(&c, el0)) goto out;
+        c.line = save;
     }
     if (tthm) {
         unsigned save = c.line;
@@ -1245,10 +604,10 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
     struct pending (*plabels)[LIT_MAX_LABELS] = calloc(LIT_MAX_THREADS, sizeof(*plabels));
     unsigned npl[LIT_MAX_THREADS] = { 0 };
     char (*tgt)[2][LIT_MAX_INSNS][LIT_NAME] = calloc(LIT_MAX_THREADS, sizeof(*tgt));
-    if (!code || !plabels || !tgt) { free(code); free(plabels); free(tgt); fail(&c, "out of memory"); goto out; }
+    if (!code || !plabels || !tgt) { free(code); free(plabels); free(tgt); lit_fail(&c, "out of memory"); goto out; }
     li++;
     for (; li < n; li++) {
-        char *s = trim(CUR());
+        char *s = lit_trim(CUR());
         if (!*s) continue;
         if (!strncmp(s, "exists", 6) || !strncmp(s, "forall", 6) || !strncmp(s, "locations", 9) ||
             !strncmp(s, "filter", 6) || s[0] == '~')
@@ -1262,7 +621,7 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
             char *bar = strchr(p, '|');
             if (bar) *bar = 0;
             if (k < ncol) {
-                char *cell = trim(p);
+                char *cell = lit_trim(p);
                 int pr = col[k].proc, hn = col[k].handler;
                 /* labels */
                 for (;;) {
@@ -1272,31 +631,31 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
                     while (q < colon && (isalnum((unsigned char)*q) || *q == '_')) q++;
                     if (q != colon || q == cell) break;
                     *colon = 0;
-                    if (npl[pr] >= LIT_MAX_LABELS) { unsup(&c, "too many labels"); break; }
+                    if (npl[pr] >= LIT_MAX_LABELS) { lit_unsup(&c, "too many labels"); break; }
                     snprintf(plabels[pr][npl[pr]].name, LIT_NAME, "%s", cell);
                     plabels[pr][npl[pr]].index = (int)cnt[pr][hn];
                     plabels[pr][npl[pr]].handler = hn;
                     npl[pr]++;
-                    cell = trim(colon + 1);
+                    cell = lit_trim(colon + 1);
                 }
                 if (*cell) {
-                    if (cnt[pr][hn] >= nmax / 2) { unsup(&c, "thread too long"); }
+                    if (cnt[pr][hn] >= nmax / 2) { lit_unsup(&c, "thread too long"); }
                     else {
                         char why[128];
                         struct lit_insn *in = &code[pr][hn][cnt[pr][hn]];
-                        int r = decode(cell, in, tgt[pr][hn][cnt[pr][hn]], why, sizeof(why));
+                        int r = lit_decode(cell, in, tgt[pr][hn][cnt[pr][hn]], why, sizeof(why));
                         if (r < 0) {
-                            fail(&c, "malformed instruction '%s'", cell);
+                            lit_fail(&c, "malformed instruction '%s'", cell);
                             free(code); free(plabels); free(tgt);
                             goto out;
                         }
-                        if (r > 0) { unsup(&c, "%s", why); in->op = LOP_NOP; }
+                        if (r > 0) { lit_unsup(&c, "%s", why); in->op = LOP_NOP; }
                         in->line = c.line;
                         cnt[pr][hn]++;
                     }
                 }
-            } else if (*trim(p)) {
-                fail(&c, "more columns than threads");
+            } else if (*lit_trim(p)) {
+                lit_fail(&c, "more columns than the thread table header names (%u)", ncol);
                 free(code); free(plabels); free(tgt);
                 goto out;
             }
@@ -1330,18 +689,23 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
             bool hn = i >= th->nmain;
             const char *nm = tgt[p][hn][hn ? i - th->nmain : i];
             if (!nm[0]) continue;
-            int idx = label_find(th, nm);
+            int idx = lit_label_find(th, nm);
             if (idx < 0) {
                 c.line = th->insn[i].line;
-                fail(&c, "undefined label '%s'", nm);
+                lit_fail(&c, "undefined label '%s'", nm);
                 free(code); free(plabels); free(tgt);
                 goto out;
             }
             th->insn[i].target = idx;
-            if (th->insn[i].op == LOP_ADR) th->insn[i].imm = (int64_t)code_addr(p, idx);
+            if (th->insn[i].op == LOP_ADR) th->insn[i].imm = (int64_t)lit_code_addr(p, (unsigned)idx);
         }
     }
     free(code); free(plabels); free(tgt);
+    {
+        unsigned save = c.line;
+        check_el0(&c);
+        c.line = save;
+    }
 
     /* init items (after labels: label:"P:L" values need them) */
     {
@@ -1351,7 +715,7 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
             for (char *item = s;;) {
                 char *semi = strchr(item, ';');
                 if (semi) *semi = 0;
-                if (parse_init_item(&c, trim(item))) goto out;
+                if (parse_init_item(&c, lit_trim(item))) goto out;
                 if (!semi) break;
                 item = semi + 1;
             }
@@ -1363,11 +727,17 @@ int lit_parse(const char *path, const char *text, struct lit_test *t, char *err,
         size_t tl = 1;
         for (size_t k = li; k < n; k++) tl += strlen(lines[k]) + 1;
         char *tail = malloc(tl);
-        if (!tail) { fail(&c, "out of memory"); goto out; }
-        tail[0] = 0;
-        for (size_t k = li; k < n; k++) { strcat(tail, lines[k]); strcat(tail, "\n"); }
+        if (!tail) { lit_fail(&c, "out of memory"); goto out; }
+        size_t at = 0;
+        for (size_t k = li; k < n; k++) {     /* linear: no strcat from the start each time */
+            size_t ll = strlen(lines[k]);
+            memcpy(tail + at, lines[k], ll);
+            tail[at + ll] = '\n';
+            at += ll + 1;
+        }
+        tail[at] = 0;
         c.line = (unsigned)(li < n ? li + 1 : n);
-        int r = parse_tail(&c, tail);
+        int r = lit_parse_tail(&c, tail);
         free(tail);
         if (r) goto out;
     }
@@ -1381,33 +751,14 @@ out:
 
 int lit_parse_file(const char *path, struct lit_test *t, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *s;
+    size_t len;
+    memset(t, 0, sizeof(*t));
+    if (lit_read_file(path, LIT_MAX_FILE_BYTES, &s, &len, err, errlen))
         return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    while (s) {
-        size_t r = fread(s + len, 1, cap - len - 1, f);
-        len += r;
-        if (len + 1 < cap) break;
-        cap *= 2;
-        char *ns = realloc(s, cap);
-        if (!ns) { free(s); s = NULL; break; }
-        s = ns;
-    }
-    bool ioerr = ferror(f);
-    fclose(f);
-    if (!s || ioerr) {
-        free(s);
-        snprintf(err, errlen, "%s: cannot read", path);
-        return -1;
-    }
-    s[len] = 0;
     if (memchr(s, 0, len)) {
         free(s);
-        snprintf(err, errlen, "%s:1: not a text file", path);
+        snprintf(err, errlen, "%s:1: not a text file (a NUL byte)", path);
         return -1;
     }
     int rc = lit_parse(path, s, t, err, errlen);

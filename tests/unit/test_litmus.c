@@ -137,7 +137,8 @@ static void test_lit_parse_unsupported_is_not_an_error(void **st)
     assert_int_equal(lit_classify(LV_FORBIDDEN, &r), LC_UNSUPPORTED);
     lit_result_free(&r);
     free(t);
-    t = parse_ok("AArch64 u2\nEL0=P0\n{ 0:X1=x; }\n P0 ;\n LDR W0,[X1] ;\nexists 0:X0=0\n");
+    /* EL0 threads run (test_litmus_insn.c), but not system instructions */
+    t = parse_ok("AArch64 u2\nEL0=P0\n{ 0:X1=x; }\n P0 ;\n MSR ELR_EL1,X1 ;\nexists 0:X0=0\n");
     assert_non_null(strstr(t->unsupported, "EL0"));
     free(t);
 }
@@ -317,7 +318,7 @@ static void test_lit_kinds_and_classify(void **st)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fputs("# comment\nA   Allowed\nB Forbid # note\nC Required\nA Forbidden\nGluedAllow\nD with\n", f);
+    fputs("# comment\nA   Allowed\nB Forbid # note\nC Required\nA Forbidden\nGluedAllow\n", f);
     fclose(f);
     struct lit_kinds k;
     char err[256];
