@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/inv.h"
+#include "model/inv/inv.h"
 #include "hyp/kcore/host/l2.h"
 #include "model/machine.h"
 

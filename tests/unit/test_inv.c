@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "hyp/kcore/abi.h"
-#include "model/inv.h"
+#include "model/inv/inv.h"
 
 
 /* ---- The hand-built machine ---------------------------------------------- */

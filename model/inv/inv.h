@@ -1,5 +1,5 @@
 /*
- * model/inv.h - the isolation invariant checker (DESIGN.md "Invariants,
+ * model/inv/inv.h - the isolation invariant checker (DESIGN.md "Invariants,
  * checked after every step"), registered as the checker "invariants"
  * (model/checkers.c) and fed by the step events: the hypervisor's writes
  * and DC operations, the actors' accesses, the end of each step. This
