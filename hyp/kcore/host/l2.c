@@ -1,66 +1,12 @@
 /*
  * hyp/kcore/host/l2.c - KCore's L2 specification checked against L0 on
- * every run (the checker "spec"). See l2.h and docs/LAYERS.md. The
- * per-hypercall parts (footprint, pure spec, return check, ghost effect)
- * are the rows of calls.c; this file captures, linearizes
- * (model/layers/linearize.h) and judges.
- *
- * L2 (spec): each hypercall's footprint (the pages, VM states, gfn mappings
- * and vCPUs it reads or writes) is captured at issue, the pure spec
- * l2_spec() gives the post-state, and at the call's return the abstraction
- * of L0 on the footprint must equal it. Stage-2 faults are checked the same
- * way, as calls: a fault is issued when the principal's access faults (the
- * exception entry to EL2, model/actor.c) and returns at KCore's ERET to EL1
- * on that CPU (the host resumes; a guest's fault returns when its vCPU's
- * exit reaches the host); l2_spec_fault() gives the post-state and the
- * legal outcomes, read from the CPU (the ERET's ELR, ELR/ESR/FAR/SPSR_EL1
- * of an injected exception, the host's x0/x1 after a guest's exit). A
- * fault uses its CPU's slot for that principal: a principal has one
- * hypercall or one faulting access in flight at a time. That a vCPU
- * re-enters at its faulting PC is checked at its next entry.
- *
- * Linearization. A hypercall takes effect somewhere between its issue and
- * its return (at the KCore lock that guards what it changes). The check
- * uses the state captured at issue as the state at that point, which is
- * right when no other call changed the footprint in between. Every change
- * of owners, counts, gfns and VM states is itself a hypercall (only KCore
- * writes the ownership array, the published page and the stage-2 tables,
- * inside hypercalls and fault handlers, and the fault handlers change only
- * the host's stage 2), so it is enough to know which calls overlap in
- * time: when call Y writes an item call X reads or writes and their
- * [issue, return] intervals overlap, X is checked no further ("skipped",
- * counted by layers_spec_skipped() / layers_fault_skipped()); KCore's locks
- * make the two calls serialisable in some order, and either order is
- * legal. Non-overlapping calls are checked exactly (deterministic result,
- * apart from the loose results HC_ENOMEM of table allocation).
- *
- * A footprint is captured at issue, so a call tainted by another may touch
- * pages its footprint misses: a GRANT of a gfn that a concurrent DONATE
- * maps counts the donated page; a TEARDOWN reclaims a page a concurrent
- * DONATE gives its VM; a REGISTER_VM takes a slot a concurrent TEARDOWN
- * frees. Such an item is in the tainting call's footprint, so a tainted
- * GRANT, REVOKE or TEARDOWN inherits the tainting call's written pages, a
- * tainted REGISTER_VM its written VM slots (taint()), and
- * the calls its larger write set now reaches are tainted in turn, until
- * nothing changes (open_slot()). A campaign on the correct KCore found the
- * GRANT case (a host fault on the page, checked against the pre-grant
- * state) before this rule.
- *
- * Faults in that scheme: a host fault reads its page (owner, count, and
- * the host's mapping of it); a guest fault reads the VM's state and the
- * gfn's mapping. A fault writes no footprint item: its one effect, the
- * host's mapping of its page, is read only by the specs of the calls that
- * take the page from the host (DONATE, SET_BOOT_INFO, the last REVOKE),
- * and those end with it unmapped in either order (KCore checks the owner
- * and maps under host_lock; those calls change the owner and unmap under
- * it); and it is idempotent (two faults on one page both end with it
- * mapped: KCore's map finds EEXIST). So faults taint nothing, and a hypercall that writes the
- * page, the VM state or the gfn taints a fault in flight. One exception:
- * when the host's handler refuses a mapping it could have made (the loose
- * outcome: out of table memory), a concurrent fault on the same page may
- * have mapped it, so the check accepts the host's mapping before or after.
- * An outcome no serialisation allows (an ERET anywhere else, a wrong
- * syndrome or exit reason) is reported even for a fault that is skipped.
+ * every run (the checker "spec"). See l2.h; the design - abstraction,
+ * footprints, linearization of concurrent calls and faults, the fault
+ * handlers' specification - is written up in docs/LAYERS.md. The
+ * per-hypercall parts are the rows of calls.c, the footprint/taint
+ * machinery is model/layers/linearize.c; this file captures the
+ * abstraction at issue, tracks the calls and faults in flight and judges
+ * them at their return.
  */
 #include "hyp/kcore/host/kc_host.h"
 #include "model/layers/refine.h"
