@@ -18,7 +18,7 @@
 
 #include "cli/cli.h"
 #include "traces/campaign/campaign.h"
-#include "traces/campaign/exhaustive.h"
+#include "model/sched/sched.h"
 #include "traces/campaign/jsonl.h"
 #include "traces/campaign/junit.h"
 #include "traces/campaign/merge.h"
@@ -143,7 +143,7 @@ static int parse_sched(const char *v, struct ex_opts *o)
                 return EXIT_USAGE;
             sp->depth = (unsigned)x;
             if (p) {
-                if (num("--sched exhaustive:D:P", p, 0, CAMPAIGN_EXHAUSTIVE_MAX_PREEMPT, &x))
+                if (num("--sched exhaustive:D:P", p, 0, SCHED_MAX_PREEMPT, &x))
                     return EXIT_USAGE;
                 sp->preempt = (unsigned)x;
             }

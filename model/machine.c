@@ -12,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/sched.h"
+#include "model/sched/sched.h"
 
-/* Out of 1000: how often the random strategy picks a hardware event. */
-#define HW_EVENT_PERMILLE 60
 
 static void annotate_violation(struct machine *m, struct violation *v);
 
@@ -107,7 +105,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
             return -1;
         }
     }
-    sched_init(m->sched, cfg->sched, cfg->seed, cfg->ncpus, cfg->pct_depth, cfg->steps);
+    {
+        struct sched_config sc = { .kind = cfg->sched, .seed = cfg->seed, .ncpus = cfg->ncpus,
+                                   .pct_depth = cfg->pct_depth, .steps = cfg->steps,
+                                   .ex_depth = cfg->ex_depth, .ex_preempt = cfg->ex_preempt,
+                                   .ex_schedule = cfg->ex_schedule };
+        sched_init(m->sched, &sc);
+    }
     if (!(m->act.adv = m->hv->adversary->init(m))) {
         snprintf(err, errlen, "out of memory");
         machine_free(m);
@@ -145,12 +149,14 @@ void machine_free(struct machine *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* A decision among n options where the strategy proposes `proposed`: a
- * replayed trace overrides it; the recorder sees the outcome. */
-static uint32_t decide(struct machine *m, uint32_t n, uint32_t proposed)
+/* A decision: a replayed trace gives it, else the strategy; the recorder
+ * sees the outcome. */
+static uint32_t decide(struct machine *m, const struct choice *c)
 {
-    uint32_t v = proposed;
-    if (m->choose_hook) {
+    uint32_t v, n = c->n;
+    if (!m->choose_hook) {
+        v = sched_pick(m->sched, c);
+    } else {
         v = m->choose_hook(m->choose_arg, n);
         if (v >= n) {                       /* impossible choice in a trace */
             machine_violation(m, -1, -1, ~0ull, 0, 0,
@@ -164,11 +170,17 @@ static uint32_t decide(struct machine *m, uint32_t n, uint32_t proposed)
     return v;
 }
 
-uint32_t machine_choose(struct machine *m, uint32_t n)
+uint32_t machine_choose_k(struct machine *m, enum choice_kind kind, uint32_t n)
 {
+    struct choice c = { .kind = kind, .n = n, .step = m->st.steps };
     if (n <= 1)
         return 0;
-    return decide(m, n, m->choose_hook ? 0 : rng_below(&m->sched->rng, n));
+    return decide(m, &c);
+}
+
+uint32_t machine_choose(struct machine *m, uint32_t n)
+{
+    return machine_choose_k(m, CH_ACTOR, n);
 }
 
 /* m->annotate: name the instruction to show with a violation: the KCore
@@ -211,10 +223,10 @@ static void hw_tlb_fill(struct machine *m, unsigned i)
     struct mmu_ctx ctx;
     bool hit;
 
-    if (machine_choose(m, 2) == 0 && c->last_data_addr)
-        addr = c->last_data_addr + ((uint64_t)machine_choose(m, 16) << MEM_PAGE_SHIFT);
+    if (machine_choose_k(m, CH_HW, 2) == 0 && c->last_data_addr)
+        addr = c->last_data_addr + ((uint64_t)machine_choose_k(m, CH_HW, 16) << MEM_PAGE_SHIFT);
     else
-        addr = (uint64_t)machine_choose(m, (uint32_t)pages) << MEM_PAGE_SHIFT;
+        addr = (uint64_t)machine_choose_k(m, CH_HW, (uint32_t)pages) << MEM_PAGE_SHIFT;
     if (c->mode == CPU_KCORE || c->mode == CPU_HALTED || c->mode == CPU_WFE) {
         msys_translate(&m->ms, i, &c->el2, addr, MMU_ACC_READ, false, &r, &f, &hit);
     } else {
@@ -233,17 +245,17 @@ static void hw_event(struct machine *m, enum step_kind k, unsigned cpu)
     case STEP_TLB_EVICT: {
         struct tlb *t = &m->ms.tlb.cpu[cpu];
         if (t->used)
-            msys_tlb_evict(&m->ms, cpu, (unsigned)tlb_nth_valid(t, machine_choose(m, t->used)));
+            msys_tlb_evict(&m->ms, cpu, (unsigned)tlb_nth_valid(t, machine_choose_k(m, CH_HW, t->used)));
         break;
     }
     case STEP_CACHE_EVICT:
         if (m->ms.cache.valid_lines)
             msys_cache_evict(&m->ms,
-                             (unsigned)cache_nth_valid(&m->ms.cache, machine_choose(m, m->ms.cache.valid_lines)));
+                             (unsigned)cache_nth_valid(&m->ms.cache, machine_choose_k(m, CH_HW, m->ms.cache.valid_lines)));
         break;
     case STEP_TLBI_COMPLETE:
         if (m->ms.tlb.npending)
-            msys_tlbi_complete(&m->ms, machine_choose(m, m->ms.tlb.npending));
+            msys_tlbi_complete(&m->ms, machine_choose_k(m, CH_HW, m->ms.tlb.npending));
         break;
     default:
         break;
@@ -285,50 +297,30 @@ static void cpu_event(struct machine *m, unsigned i)
     }
 }
 
-/* Pick the CPU to run: per strategy, among CPUs that are not halted. */
+/* Is the hypervisor's boot done? (Read until it is: it stays done.) */
+static bool booted(struct machine *m)
+{
+    if (!m->hv_booted) {
+        struct hv_mem mm;
+        machine_view(m, &mm);
+        m->hv_booted = m->hv->booted(&mm);
+    }
+    return m->hv_booted;
+}
+
+/* Pick the CPU to run among those that can (the strategy's CH_CPU choice,
+ * always asked and recorded, even with one CPU). */
 static int pick_cpu(struct machine *m, unsigned *live, unsigned nlive)
 {
-    struct sched_state *s = m->sched;
-    uint32_t proposed = 0;
+    struct choice c = { .kind = CH_CPU, .n = nlive, .step = m->st.steps, .live = live };
 
-    if (m->choose_hook)
-        return (int)live[decide(m, nlive, 0)];
-    switch (s->kind) {
-    case SCHED_RR:
+    if (sched_wants_contended(m->sched) && !m->choose_hook && nlive >= 2) {
+        bool hyp = false;
         for (unsigned k = 0; k < nlive; k++)
-            if (live[k] >= s->rr_next) {
-                proposed = k;
-                break;
-            }
-        s->rr_next = live[proposed] + 1;
-        if (s->rr_next >= m->cfg.ncpus)
-            s->rr_next = 0;
-        break;
-    case SCHED_PCT: {
-        /* Hardware events take steps too: a round or change point is due
-         * at the first CPU pick at or after its step. */
-        if (m->st.steps >= s->next_round)
-            sched_pct_round(s, m->st.steps);
-        for (unsigned c = 0; c < s->nchange; c++)
-            if (s->change_at[c] <= m->st.steps) {
-                s->change_at[c] = UINT64_MAX;   /* done */
-                /* the CPU that would run now drops to the lowest priority */
-                unsigned best = 0;
-                for (unsigned k = 1; k < nlive; k++)
-                    if (s->prio[live[k]] > s->prio[live[best]])
-                        best = k;
-                s->prio[live[best]] = --s->low_prio;
-            }
-        for (unsigned k = 1; k < nlive; k++)
-            if (s->prio[live[k]] > s->prio[live[proposed]])
-                proposed = k;
-        break;
+            hyp |= m->cpu[live[k]].mode == CPU_KCORE;
+        c.contended = hyp && booted(m);
     }
-    default:
-        proposed = rng_below(&s->rng, nlive);
-        break;
-    }
-    return (int)live[decide(m, nlive, proposed)];
+    return (int)live[decide(m, &c)];
 }
 
 static void step_event(struct machine *m, enum ev_kind kind, int cpu, enum step_kind k)
@@ -357,10 +349,10 @@ int machine_step(struct machine *m)
                           "no CPU can run: every CPU is halted or waits in WFE (deadlock)");
         return 1;
     }
-    /* Event kind: CPU, or (random and PCT only) a hardware event. */
-    if (m->sched->kind != SCHED_RR || m->choose_hook) {
-        uint32_t roll = machine_choose(m, 1000);
-        if (roll < HW_EVENT_PERMILLE)
+    /* Event kind: CPU, or (strategies that draw it) a hardware event. */
+    if (sched_draws_events(m->sched) || m->choose_hook) {
+        uint32_t roll = machine_choose_k(m, CH_EVENT, 1000);
+        if (roll < SCHED_HW_PERMILLE)
             k = (enum step_kind)(STEP_TLB_FILL + roll % (STEP_KIND_COUNT - 1));
     }
     m->step_kind = k;
@@ -371,7 +363,7 @@ int machine_step(struct machine *m)
         step_event(m, EV_STEP_BEGIN, cpu, k);
         cpu_event(m, (unsigned)cpu);
     } else {
-        cpu = (int)live[machine_choose(m, nlive)];
+        cpu = (int)live[machine_choose_k(m, CH_HW_CPU, nlive)];
         m->step_cpu = cpu;
         step_event(m, EV_STEP_BEGIN, cpu, k);
         hw_event(m, k, (unsigned)cpu);

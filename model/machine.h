@@ -23,8 +23,8 @@
 #include "model/checker.h"
 #include "model/hw/msys.h"
 #include "model/scenario.h"
+#include "model/sched/sched.h"
 
-enum sched_kind { SCHED_RANDOM, SCHED_RR, SCHED_PCT };
 enum check_mode { CHECK_INCREMENTAL, CHECK_FULL, CHECK_OFF };
 
 struct machine_config {
@@ -36,6 +36,8 @@ struct machine_config {
     uint64_t seed;
     enum sched_kind sched;
     unsigned pct_depth;        /* PCT bug depth d */
+    unsigned ex_depth, ex_preempt;   /* exhaustive: bounds D and P (model/sched/sched.h) */
+    uint64_t ex_schedule;      /* exhaustive: the schedule of the seed's tree */
     uint64_t steps;            /* run length */
     enum check_mode check;
     bool layers;               /* L1 refinement and L2 spec checks (invariant 8) */
@@ -90,7 +92,6 @@ struct machine_stats {
 };
 
 struct inv_state;              /* model/inv.c */
-struct sched_state;            /* model/sched.c */
 struct layers_state;           /* model/layers.c */
 
 struct machine {
@@ -117,6 +118,7 @@ struct machine {
     int step_cpu;              /* CPU of the step being performed (-1: none) */
     enum step_kind step_kind; /* and its kind */
     bool step_ran_kcore;       /* the step ran a KCore instruction */
+    bool hv_booted;            /* the hypervisor has published that it booted */
     /* Choice source: a trace being replayed feeds choices back. */
     uint32_t (*choose_hook)(void *arg, uint32_t n);
     void *choose_arg;
@@ -141,8 +143,10 @@ void machine_free(struct machine *m);
  * (m->stop is then set). */
 int machine_step(struct machine *m);
 
-/* A choice in [0, n) (n >= 1), from the scheduler's seeded generator or the
- * replayed trace. Every nondeterministic decision goes through here. */
+/* A choice of kind `kind` in [0, n) (n >= 1), from the strategy
+ * (model/sched/sched.h) or the replayed trace. Every nondeterministic
+ * decision goes through here. machine_choose: an actor's (CH_ACTOR). */
+uint32_t machine_choose_k(struct machine *m, enum choice_kind kind, uint32_t n);
 uint32_t machine_choose(struct machine *m, uint32_t n);
 
 /* Record a violation (and stop the run). model/violation.c. */

@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "traces/campaign/campaign.h"
-#include "traces/campaign/exhaustive.h"
+#include "model/sched/sched.h"
 #include "traces/campaign/jsonl.h"
 #include "traces/campaign/junit.h"
 #include "traces/campaign/merge.h"
@@ -124,13 +124,13 @@ static void test_campaign_shard_parse_strict(void **state)
 static void test_campaign_exhaustive_space_counts(void **state)
 {
     (void)state;
-    assert_int_equal(campaign_exhaustive_space(64, 1, 4), 1 + 64 * 3);
-    assert_int_equal(campaign_exhaustive_space(64, 0, 4), 1);
-    assert_int_equal(campaign_exhaustive_space(8, 2, 3), 129);
-    assert_int_equal(campaign_exhaustive_space(10, 3, 2), 1 + 10 + 45 + 120);
-    assert_int_equal(campaign_exhaustive_space(64, 3, 1), 1);
-    assert_int_equal(campaign_exhaustive_space(0, 3, 4), 1);
-    assert_true(campaign_exhaustive_space(1000000000, 3, 64) == UINT64_MAX);
+    assert_int_equal(sched_exhaustive_space(64, 1, 4), 1 + 64 * 3);
+    assert_int_equal(sched_exhaustive_space(64, 0, 4), 1);
+    assert_int_equal(sched_exhaustive_space(8, 2, 3), 129);
+    assert_int_equal(sched_exhaustive_space(10, 3, 2), 1 + 10 + 45 + 120);
+    assert_int_equal(sched_exhaustive_space(64, 3, 1), 1);
+    assert_int_equal(sched_exhaustive_space(0, 3, 4), 1);
+    assert_true(sched_exhaustive_space(1000000000, 3, 64) == UINT64_MAX);
 }
 
 /* ---- Worker pool -------------------------------------------------------------- */

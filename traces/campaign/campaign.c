@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "traces/campaign/campaign.h"
-#include "traces/campaign/exhaustive.h"
 #include "traces/campaign/jsonl.h"
 #include "traces/campaign/pool.h"
 #include "traces/campaign/run.h"

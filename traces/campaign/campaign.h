@@ -6,7 +6,7 @@
  *
  * The pieces, one concept per file:
  *   space.c       the run space: run g's seed and schedule, shards;
- *   exhaustive.c  the bounded-exhaustive strategy's choice source;
+ *   (the bounded-exhaustive strategy is model/sched/sched.c's, asked per choice kind);
  *   run.c         one run in a worker: run it, re-record and shrink a
  *                 violating run's trace;
  *   record.c      what is kept of a run for the summary and reports;

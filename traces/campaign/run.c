@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "traces/campaign/exhaustive.h"
 #include "traces/campaign/run.h"
 #include "traces/trace.h"
 
@@ -20,14 +19,13 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Run config cfg (exhaustive schedule `schedule` when c's strategy is
+/* Run config cfg (its exhaustive schedule in cfg when c's strategy is
  * exhaustive), recording into t when t != NULL. Fills res->steps,
  * departures, status and v. Returns 0 or -1 (err). */
-static int run_machine(const struct campaign *c, const struct machine_config *cfg, uint64_t schedule,
+static int run_machine(const struct campaign *c, const struct machine_config *cfg,
                        struct trace *t, struct campaign_result *res, char *err, size_t errlen)
 {
     struct machine *m = calloc(1, sizeof(*m));
-    struct campaign_exhaustive *h = NULL;
     struct trace_recorder rec;
     int rc = -1;
 
@@ -39,14 +37,6 @@ static int run_machine(const struct campaign *c, const struct machine_config *cf
         free(m);
         return -1;
     }
-    if (c->space.strategy == CAMPAIGN_EXHAUSTIVE) {
-        struct campaign_exhaustive_bounds b = { c->space.depth, c->space.preempt };
-        h = campaign_exhaustive_attach(m, &b, schedule);
-        if (!h) {
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
-    }
     if (t && trace_record_begin(&rec, t, m, 0, err, errlen) != 0)
         goto out;
     for (uint64_t i = 0; i < cfg->steps; i++)
@@ -57,7 +47,7 @@ static int run_machine(const struct campaign *c, const struct machine_config *cf
         goto out;
     }
     res->steps = m->st.steps;
-    res->departures = h ? campaign_exhaustive_departures(h) : 0;
+    res->departures = c->space.strategy == CAMPAIGN_EXHAUSTIVE ? sched_departures(m->sched) : 0;
     if (m->nviol) {
         res->status = CAMPAIGN_VIOLATION;
         res->v = m->viol[0];
@@ -66,7 +56,6 @@ static int run_machine(const struct campaign *c, const struct machine_config *cf
     }
     rc = 0;
 out:
-    campaign_exhaustive_detach(m, h);
     machine_free(m);
     free(m);
     return rc;
@@ -107,7 +96,7 @@ static void run_trace(const struct campaign *c, uint64_t g, const struct machine
     memset(&again, 0, sizeof(again));
     snprintf(path, sizeof(path), "%s/%s-run%" PRIu64 "-seed%" PRIu64 ".json", c->trace_dir,
              campaign_label(c), g, cfg->seed);
-    if (run_machine(c, cfg, res->schedule, &t, &again, err, sizeof(err)) != 0 ||
+    if (run_machine(c, cfg, &t, &again, err, sizeof(err)) != 0 ||
         again.status != CAMPAIGN_VIOLATION || again.v.step != res->v.step) {
         snprintf(res->err, sizeof(res->err), "recording run %" PRIu64 ": %s", g,
                  again.status != CAMPAIGN_VIOLATION ? "the violation did not recur" : err);
@@ -146,7 +135,7 @@ void campaign_run_one(const struct campaign *c, uint64_t g, struct campaign_resu
     campaign_space_run_config(&c->space, &c->cfg, g, &cfg, &res->schedule);
     res->run = g;
     res->seed = cfg.seed;
-    if (run_machine(c, &cfg, res->schedule, NULL, res, err, sizeof(err)) != 0) {
+    if (run_machine(c, &cfg, NULL, res, err, sizeof(err)) != 0) {
         res->status = CAMPAIGN_ERROR;
         snprintf(res->err, sizeof(res->err), "%s", err);
         res->elapsed_s = now_s() - t0;

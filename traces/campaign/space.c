@@ -3,7 +3,7 @@
  * uses, and which runs a shard takes (space.h).
  */
 #include "traces/campaign/space.h"
-#include "traces/campaign/exhaustive.h"
+#include "model/sched/sched.h"
 
 const char *campaign_strategy_name(enum campaign_strategy s)
 {
@@ -43,7 +43,7 @@ int campaign_shard_parse(const char *s, struct campaign_shard *out)
 
 void campaign_space_set_tree(struct campaign_space *s, unsigned ncpus)
 {
-    s->schedules = campaign_exhaustive_space(s->depth, s->preempt, ncpus);
+    s->schedules = sched_exhaustive_space(s->depth, s->preempt, ncpus);
 }
 
 uint64_t campaign_space_run_of(const struct campaign_space *s, uint64_t j)
@@ -67,7 +67,10 @@ void campaign_space_run_config(const struct campaign_space *s, const struct mach
     if (s->strategy == CAMPAIGN_EXHAUSTIVE) {
         cfg->seed = base->seed + g / s->schedules;
         *schedule = g % s->schedules;
-        cfg->sched = SCHED_RANDOM;                  /* the hook makes every choice */
+        cfg->sched = SCHED_EXHAUSTIVE;
+        cfg->ex_depth = s->depth;
+        cfg->ex_preempt = s->preempt;
+        cfg->ex_schedule = *schedule;
     } else {
         cfg->seed = base->seed + g;
         cfg->sched = s->strategy == CAMPAIGN_PCT ? SCHED_PCT : SCHED_RANDOM;

@@ -52,7 +52,7 @@ uint64_t campaign_space_run_of(const struct campaign_space *s, uint64_t j);
 uint64_t campaign_space_local_count(const struct campaign_space *s, uint64_t runs);
 
 /* Machine config of run g: base with the run's seed and the scheduler the
- * strategy runs on (exhaustive runs use SCHED_RANDOM: the exhaustive hook
+ * strategy runs on (exhaustive runs use SCHED_EXHAUSTIVE with the schedule in
  * makes every choice), and *schedule, the exhaustive schedule number within
  * the seed's tree (0 for the other strategies). */
 void campaign_space_run_config(const struct campaign_space *s, const struct machine_config *base,
