@@ -90,7 +90,10 @@ static void test_campaign_space_run_config_seeds(void **state)
     campaign_space_run_config(&s, &base, 129 * 2 + 5, &cfg, &sched);
     assert_int_equal(cfg.seed, 1002);
     assert_int_equal(sched, 5);
-    assert_int_equal(cfg.sched, SCHED_RANDOM);
+    assert_int_equal(cfg.sched, SCHED_EXHAUSTIVE);   /* the strategy itself, with its schedule */
+    assert_int_equal(cfg.ex_schedule, 5);
+    assert_int_equal(cfg.ex_depth, s.depth);
+    assert_int_equal(cfg.ex_preempt, s.preempt);
     assert_int_equal(cfg.ncpus, base.ncpus);    /* the rest is the base config */
 }
 
