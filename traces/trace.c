@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
+
+#include "util/fsutil.h"
 
 /* ---- In-memory trace ------------------------------------------------------ */
 
@@ -745,72 +746,15 @@ int trace_parse(struct trace *t, const char *name, const char *buf, size_t len,
 
 int trace_read(struct trace *t, const char *path, char *err, size_t errlen)
 {
-    struct stat sb;
-    FILE *f;
     char *buf;
-    size_t n = 0, cap;
+    size_t n;
     int rc;
 
     trace_init(t);
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    /* regular files only (a FIFO would block, a directory has no bytes),
+     * refused by size before reading */
+    if (fs_read_regular(path, TRACE_MAX_FILE_BYTES, &buf, &n, err, errlen) != 0)
         return -1;
-    }
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
-        fclose(f);
-        return -1;
-    }
-    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > TRACE_MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: %llu bytes: larger than the %llu MiB limit", path,
-                 (unsigned long long)sb.st_size, TRACE_MAX_FILE_BYTES >> 20);
-        fclose(f);
-        return -1;
-    }
-    /* Read at most the limit + 1 byte (pipes and devices have no size). */
-    cap = S_ISREG(sb.st_mode) && sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536;
-    buf = malloc(cap + 1);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        fclose(f);
-        return -1;
-    }
-    for (;;) {
-        size_t k;
-        if (n == cap) {
-            char *nb;
-            if (cap > TRACE_MAX_FILE_BYTES)
-                break;
-            cap = cap * 2 > TRACE_MAX_FILE_BYTES + 1 ? TRACE_MAX_FILE_BYTES + 1 : cap * 2;
-            nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return -1;
-            }
-            buf = nb;
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error at byte %zu", path, n);
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    buf[n] = 0;
-    if (n > TRACE_MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: more than %llu MiB: larger than the limit", path,
-                 TRACE_MAX_FILE_BYTES >> 20);
-        free(buf);
-        return -1;
-    }
     rc = trace_parse(t, path, buf, n, err, errlen);
     free(buf);
     return rc;
