@@ -112,7 +112,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
     sched_init(m->sched, cfg->sched, cfg->seed, cfg->ncpus, cfg->pct_depth, cfg->steps);
     m->act.next_free_pfn = ACTOR_HOST_FIRST_FREE_PFN;
     if (cfg->scenario_path[0]) {
-        if (scenario_load(&m->scen, cfg->scenario_path, err, errlen) != 0) {
+        if (scenario_load(&m->scen, cfg->scenario_path, cfg->ncpus, err, errlen) != 0) {
             machine_free(m);
             return -1;
         }
