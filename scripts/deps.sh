@@ -2,7 +2,7 @@
 # Install the Debian packages hypsim needs, only those missing. Quiet when all
 # are present. Needs root (or sudo) only when something is missing.
 set -e
-PKGS="cmake make gcc pkg-config libunicorn-dev libcapstone-dev libcjson-dev libcmocka-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+PKGS="cmake make gcc pkg-config libunicorn-dev libcapstone-dev libcjson-dev libcmocka-dev libdw-dev libelf-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
