@@ -178,7 +178,7 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "the violating run is saved in %s:\n"
                     "  replay it:       %s replay %s\n"
                     "  its last steps:  %s replay %s --log --from %" PRIu64 "\n"
-                    "  shrink it:       %s shrink %s -o %.*s-shrunk.json\n",
+                    "  shrink it:       %s shrink %s -o %.*s-shrunk.json --max-time 60\n",
                     written, cli_self(), written, cli_self(), written, from, cli_self(), written,
                     (int)(strlen(written) - 5), written);
         }
