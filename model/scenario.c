@@ -344,7 +344,8 @@ static int get_u64(struct rd *r, const cJSON *j, long idx, const char *key, uint
     char q[200];
     if (cJSON_IsNumber(j)) {
         double d = j->valuedouble;
-        if (!(d >= 0) || d != (double)(uint64_t)d || d > 9007199254740992.0)
+        /* range first: converting an out-of-range double is undefined */
+        if (!(d >= 0) || d > 9007199254740992.0 || d != (double)(uint64_t)d)
             return fail(r, idx, key, "%g is not an integer in 0..2^53 (write larger values as strings, \"0x...\")", d);
         *out = (uint64_t)d;
         return 0;
@@ -566,7 +567,8 @@ int scenario_parse(struct scenario *s, const char *name, const char *buf, size_t
         fail(&r, -1, "version", "missing (1)");
         goto out;
     }
-    if (!cJSON_IsNumber(j) || j->valuedouble != (double)(long)j->valuedouble || j->valuedouble < 1) {
+    if (!cJSON_IsNumber(j) || !(j->valuedouble >= 1 && j->valuedouble <= 1e9) ||
+        j->valuedouble != (double)(long)j->valuedouble) {
         fail(&r, -1, "version", "expected a positive integer, got %s", type_name(j));
         goto out;
     }

@@ -183,6 +183,12 @@ static void test_scenario_load_integers(void **state)
     expect_error(HDR "\"actions\":[{\"who\":\"host\",\"do\":\"hvc\",\"hc\":1,\"args\":[1,\"-2\"]}]}",
                  "actions[0].args[1]");
     expect_error(HDR "\"actions\":[{\"who\":\"host\",\"cpu\":-1,\"do\":\"idle\"}]}", "actions[0].cpu");
+    /* found by fuzz_scenario: a huge number was converted to an integer
+     * before its range was checked (UBSan: outside the representable range) */
+    expect_error(HDR "\"actions\":[{\"who\":\"host\",\"cpu\":7.77778e109,\"do\":\"idle\"}]}",
+                 "actions[0].cpu: 7.77778e+109 is not an integer");
+    expect_error("{\"format\":\"hypsim-scenario\",\"version\":1e300,\"actions\":[]}", "version: expected a positive integer");
+    expect_error("{\"format\":\"hypsim-scenario\",\"version\":-1e300,\"actions\":[]}", "version: expected a positive integer");
     expect_error(HDR "\"actions\":[{\"who\":\"host\",\"cpu\":\"0x100000000\",\"do\":\"idle\"}]}",
                  "actions[0].cpu");
 }
