@@ -878,6 +878,14 @@ int cmd_shrink(int argc, char **argv)
     }
     if (rc)
         return rc;
+    /* from now on SIGINT / SIGTERM end the search and keep its best */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    shrink_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     /* an unwritable OUT fails now, not after a 600 s search */
     if (fs_check_output(so.out, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: shrink: -o: %s\n", prog, err);
@@ -904,13 +912,6 @@ int cmd_shrink(int argc, char **argv)
     pr.tty = !so.quiet && isatty(STDERR_FILENO);
     opt.progress = shrink_progress;
     opt.progress_arg = &pr;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    shrink_stop = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     trace_init(&s);
     srch = trace_shrink_with(&t, kpath, &opt, &s, &st, err, sizeof(err));
     if (pr.shown)

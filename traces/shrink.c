@@ -70,6 +70,8 @@ struct shrinker {
     struct trace_shrink_stats *st;
     double t0, deadline, last_progress;
     bool stopped;
+    bool honor_stop;           /* candidates may be cut by a signal (not the
+                                  first runs: the search needs a best) */
     /* the fixed prefix */
     uint64_t prefix_steps;
     size_t prefix_choices;
@@ -168,7 +170,7 @@ static void play_on(struct shrinker *s, struct machine *m, const uint32_t *ch, s
     o.step_first_cap = first ? s->info_cap : 0;
     o.on_step = on_step;
     o.on_step_arg = &sr;
-    o.stop = s->o->stop;
+    o.stop = s->honor_stop ? s->o->stop : NULL;
     trace_replay(m, &cand, &o, &r);
     res->hit = m->nviol > 0 && m->viol[0].invariant == s->invariant;
     res->used = r.choices_used;
@@ -586,6 +588,7 @@ int trace_shrink_with(const struct trace *t, const char *kcore_path,
         goto done;
     }
     adopt(&s, &w, &r);
+    s.honor_stop = true;
     do {
         progress = false;
         if (phase_classes(&s, &w, &progress, err, errlen) ||
