@@ -6,9 +6,12 @@
  * out of its documented range. The machine and the mutant list are
  * stubbed (the parsers are the subject, not the model).
  */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "traces/trace.h"
@@ -38,16 +41,21 @@ int cli_mutant_kcore(const char *name, char *path, size_t len)
     return 0;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* The parsers' one-line errors go to /dev/null while they run; libFuzzer's
+ * and the sanitizers' reports keep stderr. */
+static int quiet_fd = -1, saved_fd = -1;
+
+static void mute(bool on)
 {
-    (void)argc;
-    (void)argv;
-    if (!freopen("/dev/null", "w", stderr))   /* the parsers' one-line errors */
-        return 0;
-    return 0;
+    fflush(stderr);
+    if (quiet_fd < 0) {
+        quiet_fd = open("/dev/null", O_WRONLY);
+        saved_fd = dup(2);
+    }
+    if (quiet_fd >= 0 && saved_fd >= 0)
+        dup2(on ? quiet_fd : saved_fd, 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,10 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += strlen(buf + i) + 1;
     }
     argv[argc] = NULL;
+    mute(true);
     switch (data[0]) {
     case 'r': {
         struct run_opts o;
         rc = cli_parse_run(argc, argv, &o);
+        mute(false);
         if (rc == 0 && (o.cfg.ncpus < 1 || o.cfg.ncpus > KC_MAX_CPUS || o.cfg.nvms > KC_MAX_VMS ||
                         o.cfg.steps < 1 || o.cfg.steps > TRACE_MAX_STEPS || o.cfg.pct_depth < 1 ||
                         o.cfg.pct_depth > 16 || !o.cfg.cache_sets || (o.cfg.cache_sets & (o.cfg.cache_sets - 1)) ||
@@ -82,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 'p': {
         struct replay_opts o;
         rc = cli_parse_replay(argc, argv, &o);
+        mute(false);
         if (rc == 0 && (!o.file || o.from > o.to || (o.kcore && o.mutant) || (o.pa_page & 0xfff)))
             __builtin_trap();
         break;
@@ -89,11 +100,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: {
         struct shrink_opts o;
         rc = cli_parse_shrink(argc, argv, &o);
+        mute(false);
         if (rc == 0 && (!o.file || !o.out || (o.kcore && o.mutant) || o.max_time > (1u << 30)))
             __builtin_trap();
         break;
     }
     }
+    mute(false);
     if (rc != 0 && rc != -1 && rc != EXIT_USAGE)
         __builtin_trap();
     free(buf);
