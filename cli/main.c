@@ -38,6 +38,9 @@ static void usage_main(FILE *f)
 "  explore   run many schedules, save every violation (hypsim explore --help)\n"
 "  merge     combine the outputs of explore shards into one summary\n"
 "  mutants   list the seeded-bug KCore variants (--mutant NAME)\n"
+"  help CMD  the options of CMD (the same as hypsim CMD --help)\n"
+"\n"
+"  --version the version, the default KCore and its SHA-256\n"
 "\n"
 "exit codes: 0 no violation, 1 violation found, 2 bad usage or input,\n"
 "            3 internal error\n");
@@ -69,73 +72,14 @@ static void usage_run(FILE *f)
 "  --check MODE      incremental | full | off (default incremental)\n"
 "  --layers on|off   L1 refinement and L2 spec checks (invariant 8; default on)\n"
 "  --record FILE     write the run as a trace (traces/FORMAT.md); without it a\n"
-"                    run that finds a violation writes\n"
-"                    hypsim-violation-seed<S>.json in the current directory\n"
+"                    run that finds a violation writes a new file\n"
+"                    hypsim-violation-seed<S>[-K].json in the current\n"
+"                    directory (never one that exists)\n"
 "  --hash-every K    state-hash checkpoint every K steps in the trace (1000)\n"
 "output:\n"
 "  --json            print a JSON summary on stdout\n"
 "  --quiet           print nothing but errors (and --json)\n"
 "  -h, --help        this help\n");
-}
-
-struct run_opts {
-    struct machine_config cfg;
-    bool json, quiet;
-    const char *record;        /* --record FILE */
-    uint64_t hash_every;
-};
-
-/* Parse hypsim run's flags: the machine flags (cli/flags.c) and the run's
- * own. Returns 0, EXIT_USAGE, or -1 for --help. */
-static int parse_run(int argc, char **argv, struct run_opts *o)
-{
-    struct cli_kcore_flags k = { 0 };
-
-    cli_config_default(&o->cfg);
-    o->json = o->quiet = false;
-    o->record = NULL;
-    o->hash_every = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t x;
-        int rc = 0;
-        if (cli_machine_flag(NULL, a, v, &o->cfg, &k, &rc))
-            i++;                /* --cpus N, --kcore PATH, ... (cli/flags.c) */
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return -1;
-        else if (!strcmp(a, "--json"))
-            o->json = true;
-        else if (!strcmp(a, "--quiet"))
-            o->quiet = true;
-        else if (!strcmp(a, "--seed")) {
-            if (!(rc = cli_parse_u64(NULL, a, v, 0, UINT64_MAX, &x))) o->cfg.seed = x;
-            i++;
-        } else if (!strcmp(a, "--sched")) {
-            if (v && !strcmp(v, "random"))
-                o->cfg.sched = SCHED_RANDOM;
-            else if (v && !strcmp(v, "rr"))
-                o->cfg.sched = SCHED_RR;
-            else if (v && !strncmp(v, "pct", 3) && (v[3] == 0 || v[3] == ':')) {
-                o->cfg.sched = SCHED_PCT;
-                if (v[3] == ':' && (rc = cli_parse_u64(NULL, "--sched pct:d", v + 4, 1, 16, &x)) == 0)
-                    o->cfg.pct_depth = (unsigned)x;
-            } else
-                return cli_bad_value(NULL, a, v, "random, rr, pct[:d]");
-            i++;
-        } else if (!strcmp(a, "--record")) {
-            if (!(rc = cli_need_value(NULL, a, v, "a path", &o->record)))
-                i++;
-        } else if (!strcmp(a, "--hash-every")) {
-            if (!(rc = cli_parse_u64(NULL, a, v, 1, TRACE_MAX_STEPS, &x))) o->hash_every = x;
-            i++;
-        } else {
-            fprintf(stderr, "%s: unknown option '%s' (see 'hypsim run --help')\n", prog, a);
-            return EXIT_USAGE;
-        }
-        if (rc)
-            return rc;
-    }
-    return 0;
 }
 
 double cli_now_s(void)
@@ -145,102 +89,18 @@ double cli_now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void cli_print_summary(const struct machine *m, double el)
-{
-    const struct machine_stats *s = &m->st;
-    printf("hypsim run: %u CPUs, %u VMs, %llu MiB, seed %llu, %s schedule\n", m->cfg.ncpus,
-           m->cfg.nvms, (unsigned long long)m->cfg.mem_mib, (unsigned long long)m->cfg.seed,
-           m->cfg.sched == SCHED_RR ? "round-robin" : m->cfg.sched == SCHED_PCT ? "PCT" : "random");
-    printf("  steps %llu (%.0f/s), KCore instructions %llu, hypercalls %llu, invariant checks %llu\n",
-           (unsigned long long)s->steps, el > 0 ? s->steps / el : 0.0,
-           (unsigned long long)s->guest_instructions, (unsigned long long)s->hypercalls,
-           (unsigned long long)s->invariant_checks);
-    printf("  layers %s: refinement checks %llu, spec checks %llu (%llu skipped: concurrent), "
-           "fault checks %llu (%llu skipped; %llu refused though mappable)\n",
-           m->cfg.layers ? "on" : "off", (unsigned long long)s->refinement_checks,
-           (unsigned long long)s->spec_checks, (unsigned long long)s->spec_skipped,
-           (unsigned long long)s->fault_checks, (unsigned long long)s->fault_skipped,
-           (unsigned long long)s->fault_refused_allowed);
-    printf("  hypercalls ok/failed:");
-    for (unsigned hc = 0; hc < 32; hc++)
-        if (hc_name(hc) && (s->hc_ok[hc] || s->hc_fail[hc]))
-            printf(" %s %llu/%llu", hc_name(hc), (unsigned long long)s->hc_ok[hc],
-                   (unsigned long long)s->hc_fail[hc]);
-    printf("\n  host stage-2 faults %llu (refused %llu), guest stage-2 faults %llu, actor reads %llu, writes %llu\n",
-           (unsigned long long)s->host_s2_faults, (unsigned long long)s->host_s2_refused,
-           (unsigned long long)s->guest_s2_faults, (unsigned long long)s->actor_reads,
-           (unsigned long long)s->actor_writes);
-    printf("  hardware events: TLB fills %llu, TLB evictions %llu, cache evictions %llu, TLBI completions %llu\n",
-           (unsigned long long)s->events[STEP_TLB_FILL], (unsigned long long)s->events[STEP_TLB_EVICT],
-           (unsigned long long)s->events[STEP_CACHE_EVICT], (unsigned long long)s->events[STEP_TLBI_COMPLETE]);
-    for (unsigned i = 0; i < m->nviol; i++) {
-        const struct violation *v = &m->viol[i];
-        char a[16], b[16];
-        printf("VIOLATION at step %llu, CPU %d, invariant %d: %s\n", (unsigned long long)v->step,
-               v->cpu, v->invariant, v->detail);
-        if (v->page != ~0ull)
-            printf("  page 0x%llx, by %s, of %s\n", (unsigned long long)v->page,
-                   hv_label_name(m->hv, v->who, a, sizeof(a)), hv_label_name(m->hv, v->whose, b, sizeof(b)));
-        if (v->insn[0])
-            printf("  last KCore instruction: %s\n", v->insn);
-    }
-    printf("result: %s\n", m->nviol ? "VIOLATION" : "ok");
-}
+/* argv[0], kept for the advice printed to the user (cli_self). Written
+ * once, in main, before anything reads it. */
+static const char *self_name = "hypsim";
 
-void cli_print_json(const struct machine *m, double el, const char *trace)
+const char *cli_self(void)
 {
-    cJSON *o = cJSON_CreateObject(), *va = cJSON_CreateArray(), *hc = cJSON_CreateObject();
-    const struct machine_stats *s = &m->st;
-    char seed[32];
-    cJSON_AddStringToObject(o, "result", m->nviol ? "violation" : "ok");
-    cJSON_AddNumberToObject(o, "steps", (double)s->steps);
-    cJSON_AddNumberToObject(o, "guest_instructions", (double)s->guest_instructions);
-    cJSON_AddNumberToObject(o, "hypercalls", (double)s->hypercalls);
-    cJSON_AddNumberToObject(o, "invariant_checks", (double)s->invariant_checks);
-    cJSON_AddNumberToObject(o, "refinement_checks", (double)s->refinement_checks);
-    cJSON_AddNumberToObject(o, "spec_checks", (double)s->spec_checks);
-    cJSON_AddNumberToObject(o, "fault_checks", (double)s->fault_checks);
-    cJSON_AddNumberToObject(o, "spec_skipped", (double)m->st.spec_skipped);
-    cJSON_AddNumberToObject(o, "fault_skipped", (double)m->st.fault_skipped);
-    cJSON_AddNumberToObject(o, "fault_refused_allowed", (double)m->st.fault_refused_allowed);
-    for (unsigned i = 0; i < m->nviol; i++) {
-        cJSON *v = cJSON_CreateObject();
-        cJSON_AddNumberToObject(v, "step", (double)m->viol[i].step);
-        cJSON_AddNumberToObject(v, "cpu", m->viol[i].cpu);
-        cJSON_AddNumberToObject(v, "invariant", m->viol[i].invariant);
-        cJSON_AddStringToObject(v, "detail", m->viol[i].detail);
-        cJSON_AddItemToArray(va, v);
-    }
-    cJSON_AddItemToObject(o, "violations", va);
-    snprintf(seed, sizeof(seed), "%" PRIu64, m->cfg.seed);
-    /* the seed as a number when exactly representable, else as a string */
-    if (m->cfg.seed < (1ull << 53))
-        cJSON_AddNumberToObject(o, "seed", (double)m->cfg.seed);
-    else
-        cJSON_AddStringToObject(o, "seed", seed);
-    if (trace)
-        cJSON_AddStringToObject(o, "trace", trace);
-    else
-        cJSON_AddNullToObject(o, "trace");
-    cJSON_AddNumberToObject(o, "elapsed_s", el);
-    cJSON_AddNumberToObject(o, "steps_per_s", el > 0 ? s->steps / el : 0);
-    for (unsigned i = 0; i < 32; i++)
-        if (hc_name(i)) {
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddNumberToObject(p, "ok", (double)s->hc_ok[i]);
-            cJSON_AddNumberToObject(p, "failed", (double)s->hc_fail[i]);
-            cJSON_AddItemToObject(hc, hc_name(i), p);
-        }
-    cJSON_AddItemToObject(o, "hypercalls_by_kind", hc);
-    cJSON_AddNumberToObject(o, "host_s2_faults", (double)s->host_s2_faults);
-    cJSON_AddNumberToObject(o, "host_s2_refused", (double)s->host_s2_refused);
-    cJSON_AddNumberToObject(o, "guest_s2_faults", (double)s->guest_s2_faults);
-    char *txt = cJSON_PrintUnformatted(o);
-    if (txt) {
-        puts(txt);
-        free(txt);
-    }
-    cJSON_Delete(o);
+    static char quoted[600];
+    const char *p = self_name;
+    if (!strpbrk(p, " \t\n'\"\\$`*?[]{}()<>|&;#~"))
+        return p;
+    snprintf(quoted, sizeof(quoted), "'%s'", p);   /* names with a quote are not quoted further */
+    return quoted;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -248,8 +108,8 @@ static int cmd_run(int argc, char **argv)
     struct run_opts o;
     struct machine *m;
     struct cli_record *rec = NULL;
-    char err[512];
-    int rc = parse_run(argc, argv, &o);
+    char err[512], written[600];
+    int rc = cli_parse_run(argc, argv, &o);
     double t0, el, last = 0;
     bool progress;
 
@@ -268,21 +128,15 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* Every run is recorded (choices only: a few bytes a step). With
-     * --record the trace is written whatever the result; otherwise only
-     * when a violation is found, next to its report, as
-     * hypsim-violation-seed<S>.json in the current directory. */
-    char autopath[64];
-    const char *trace_path = o.record;
-    if (!trace_path) {
-        snprintf(autopath, sizeof(autopath), "hypsim-violation-seed%llu.json",
-                 (unsigned long long)o.cfg.seed);
-        trace_path = autopath;
-    }
+     * --record the trace is written whatever the result (the path is
+     * checked now, before the run); otherwise only when a violation is
+     * found, next to its report, as a new
+     * hypsim-violation-seed<S>[-K].json in the current directory. */
     /* State-hash checkpoints hash all of memory: an unasked-for recording
      * keeps only the final one (a replay still verifies it), unless
      * --hash-every says otherwise. */
     uint64_t hash_every = o.record || o.hash_every ? o.hash_every : 1ull << 52;
-    if ((rc = cli_record_begin(&rec, m, trace_path, hash_every)) != 0) {
+    if ((rc = cli_record_begin(&rec, m, o.record, hash_every)) != 0) {
         machine_free(m);
         free(m);
         return rc;
@@ -305,16 +159,28 @@ static int cmd_run(int argc, char **argv)
     if (progress && last > 0)
         fprintf(stderr, "\r%60s\r", "");
     bool write_trace = o.record || m->nviol;
-    if (o.json)
-        cli_print_json(m, el, write_trace ? trace_path : NULL);
-    else if (!o.quiet)
-        cli_print_summary(m, el);
     rc = m->nviol ? EXIT_VIOLATION : EXIT_OK;
+    written[0] = 0;
+    /* the watch lives in the recording: print before it is freed */
+    if (o.json && !write_trace)
+        cli_print_json(m, el, NULL, NULL, NULL, cli_record_watch(rec));
+    else if (!o.quiet && !o.json)
+        cli_print_summary(m, el, NULL, cli_record_watch(rec));
     if (write_trace) {
-        int wrc = cli_record_end(rec, m, o.quiet || o.json);
+        struct trace_watch w = *cli_record_watch(rec);
+        int wrc = cli_record_end(rec, m, o.quiet || o.json, written, sizeof(written));
         rc = wrc ? wrc : rc;
-        if (!o.record && !wrc && !o.json)
-            fprintf(stderr, "the violating run is saved: hypsim replay %s --log\n", trace_path);
+        if (o.json)
+            cli_print_json(m, el, written[0] ? written : NULL, NULL, NULL, &w);
+        if (!o.record && !wrc && !o.json && m->nviol) {
+            uint64_t from = m->viol[0].step > 40 ? m->viol[0].step - 40 : 0;
+            fprintf(stderr, "the violating run is saved in %s:\n"
+                    "  replay it:       %s replay %s\n"
+                    "  its last steps:  %s replay %s --log --from %" PRIu64 "\n"
+                    "  shrink it:       %s shrink %s -o %.*s-shrunk.json --max-time 60\n",
+                    written, cli_self(), written, cli_self(), written, from, cli_self(), written,
+                    (int)(strlen(written) - 5), written);
+        }
     } else {
         cli_record_discard(rec);
     }
@@ -323,15 +189,57 @@ static int cmd_run(int argc, char **argv)
     return rc;
 }
 
+static void print_version(void)
+{
+    struct machine_config d;
+    uint8_t dg[SHA256_BYTES];
+    char hex[SHA256_HEX], err[512];
+    cli_config_default(&d);
+    printf("hypsim %s\n", HYPSIM_VERSION);
+    if (sha256_file(d.kcore_path, dg, err, sizeof(err)) == 0) {
+        sha256_hex(dg, hex);
+        printf("KCore %s (SHA-256 %s)\n", d.kcore_path, hex);
+    } else {
+        printf("KCore %s: not readable\n", d.kcore_path);
+    }
+    printf("trace format %d, scenario format 1\n", TRACE_FORMAT_VERSION);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 0 && argv[0] && strchr(argv[0], '/'))
+        self_name = argv[0];
     if (argc < 2) {
         usage_main(stderr);
         return EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        (!strcmp(argv[1], "help") && argc == 2)) {
         usage_main(stdout);
         return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        print_version();
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "help")) {
+        /* hypsim help CMD = hypsim CMD --help */
+        static char help[] = "--help";
+        char *hv[2] = { help, NULL };
+        const char *c = argv[2];
+        if (argc > 3) {
+            fprintf(stderr, "%s: help: one command at a time (see 'hypsim help')\n", prog);
+            return EXIT_USAGE;
+        }
+        if (!strcmp(c, "run")) return cmd_run(1, hv);
+        if (!strcmp(c, "replay")) return cmd_replay(1, hv);
+        if (!strcmp(c, "shrink")) return cmd_shrink(1, hv);
+        if (!strcmp(c, "litmus")) return cmd_litmus(1, hv);
+        if (!strcmp(c, "explore")) return cmd_explore(1, hv);
+        if (!strcmp(c, "merge")) return cmd_merge(1, hv);
+        if (!strcmp(c, "mutants")) return cmd_mutants(1, hv);
+        fprintf(stderr, "%s: help: unknown command '%s' (see 'hypsim help')\n", prog, c);
+        return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);

@@ -9,6 +9,7 @@
 #include <unicorn/unicorn.h>
 
 #include "hyp/hv.h"
+#include "util/a64lse.h"
 
 #define PSTATE_EL2H 0x3c9ull   /* EL2h, DAIF masked */
 #define PSTATE_EL1H 0x3c5ull
@@ -575,7 +576,7 @@ void cpu_disasm(const struct cpu *c, uint64_t pc, char *buf, size_t len)
     if (cs_disasm(h, img->text + (pc - img->text_base), 4, pc, 1, &ins) == 1) {
         snprintf(buf, len, "%s %s", ins->mnemonic, ins->op_str);
         cs_free(ins, 1);
-    } else {
+    } else if (!a64_lse_disasm(kimage_insn(img, pc), buf, len)) {   /* Capstone 4 lacks LSE */
         snprintf(buf, len, ".inst 0x%08x", kimage_insn(img, pc));
     }
     cs_close(&h);

@@ -45,6 +45,10 @@ struct kimage {
  * [0, text_limit). */
 int kimage_load(struct kimage *img, const char *path, uint64_t text_limit,
                 char *err, size_t errlen);
+/* The same from the file's bytes held in memory (path names it in
+ * messages; fuzzed by tests/fuzz/fuzz_elf.c). */
+int kimage_parse(struct kimage *img, const char *path, const uint8_t *buf, size_t len,
+                 uint64_t text_limit, char *err, size_t errlen);
 void kimage_free(struct kimage *img);
 
 /* Class of one instruction word (exposed for tests). */

@@ -118,7 +118,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     if (cfg->scenario_path[0]) {
-        if (scenario_load(&m->scen, cfg->scenario_path, err, errlen) != 0) {
+        if (scenario_load(&m->scen, cfg->scenario_path, cfg->ncpus, err, errlen) != 0) {
             machine_free(m);
             return -1;
         }

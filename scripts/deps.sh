@@ -2,7 +2,7 @@
 # Install the Debian packages hypsim needs, only those missing. Quiet when all
 # are present. Needs root (or sudo) only when something is missing.
 set -e
-PKGS="cmake make gcc pkg-config libunicorn-dev libcapstone-dev libcjson-dev libcmocka-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+PKGS="cmake make gcc pkg-config libunicorn-dev libcapstone-dev libcjson-dev libcmocka-dev libdw-dev libelf-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
 # Tests of the tools around the simulator (issue 15): a one-node Slurm
 # cluster and GNU parallel for sharded campaigns, gdb-multiarch for the
 # gdb stub of `hypsim replay --gdb`.

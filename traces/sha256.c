@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -101,22 +104,23 @@ int sha256_file(const char *path, uint8_t out[SHA256_BYTES], char *err, size_t e
 {
     struct sha256_ctx c;
     uint8_t buf[65536];
-    size_t n;
-    FILE *f = fopen(path, "rb");
+    ssize_t n;
+    int fd = fs_open_regular(path, NULL, err, errlen);   /* never blocks on a FIFO */
 
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0)
         return -1;
-    }
     sha256_init(&c);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        sha256_update(&c, buf, n);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        fclose(f);
-        return -1;
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        sha256_update(&c, buf, (size_t)n);
     }
-    fclose(f);
+    close(fd);
     sha256_final(&c, out);
     return 0;
 }

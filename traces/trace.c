@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
+
+#include "util/fsutil.h"
 
 /* The format's range of config.mem_mib (FORMAT.md); the machine refuses
  * less than its hypervisor needs (hyp/hv.h min_mem) when it starts. */
@@ -33,7 +34,71 @@ void trace_free(struct trace *t)
 {
     free(t->choice);
     free(t->ckpt);
+    free(t->scenario_text);
     trace_init(t);
+}
+
+bool trace_mutant_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+            return false;
+    return n < TRACE_MUTANT_MAX;
+}
+
+const char *trace_mutant_of_path(const char *path, char out[TRACE_MUTANT_MAX])
+{
+    const char *b = strrchr(path, '/');
+    size_t n;
+    b = b ? b + 1 : path;
+    if (!strcmp(b, "kcore.elf")) {
+        out[0] = 0;
+        return out;
+    }
+    n = strlen(b);
+    if (strncmp(b, "kcore-", 6) || n <= 10 || strcmp(b + n - 4, ".elf") || n - 10 >= TRACE_MUTANT_MAX)
+        return NULL;
+    memcpy(out, b + 6, n - 10);
+    out[n - 10] = 0;
+    return trace_mutant_valid(out) ? out : NULL;
+}
+
+int trace_copy_sources(struct trace *dst, const struct trace *src)
+{
+    char *txt = NULL;
+    if (src->scenario_text) {
+        txt = malloc(src->scenario_len + 1);
+        if (!txt)
+            return -1;
+        memcpy(txt, src->scenario_text, src->scenario_len + 1);
+    }
+    free(dst->scenario_text);
+    dst->scenario_text = txt;
+    dst->scenario_len = src->scenario_len;
+    memcpy(dst->kcore_sha256, src->kcore_sha256, SHA256_BYTES);
+    dst->has_mutant = src->has_mutant;
+    memcpy(dst->mutant, src->mutant, sizeof(dst->mutant));
+    dst->has_scenario_sha256 = src->has_scenario_sha256;
+    memcpy(dst->scenario_sha256, src->scenario_sha256, SHA256_BYTES);
+    memcpy(dst->cfg.scenario_path, src->cfg.scenario_path, sizeof(dst->cfg.scenario_path));
+    return 0;
+}
+
+const char *trace_invariant_name(int inv)
+{
+    switch (inv) {
+    case 0: return "KCore fault";
+    case 1: return "KCore memory isolated";
+    case 2: return "stage-2 mappings owned";
+    case 3: return "TLB entries owned";
+    case 4: return "confidentiality";
+    case 5: return "integrity";
+    case 6: return "page tables well-formed";
+    case 7: return "ownership bookkeeping";
+    case 8: return "refinement and spec (layers)";
+    default: return "unknown";
+    }
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -447,7 +512,7 @@ static int parse_config(struct rd *r, const cJSON *c, struct machine_config *cfg
 {
     static const char *const keys[] = { "cpus", "vms", "mem_mib", "cache_sets", "cache_ways",
         "tlb_entries", "seed", "sched", "pct_depth", "steps", "check", "layers", "kcore_path",
-        "scenario", "scenario_sha256", NULL };
+        "scenario", "scenario_sha256", "scenario_text", NULL };
     const char *p = "config", *s;
     const cJSON *j;
     uint64_t v;
@@ -505,6 +570,26 @@ static int parse_config(struct rd *r, const cJSON *c, struct machine_config *cfg
         return fail(r, "config.scenario_sha256: present without a scenario");
     if (t->has_scenario_sha256 && get_sha(r, c, p, "scenario_sha256", t->scenario_sha256))
         return -1;
+    /* optional: absent in files written before the field, which replay
+     * from the file config.scenario names (FORMAT.md "Versioning") */
+    j = cJSON_GetObjectItemCaseSensitive(c, "scenario_text");
+    if (j) {
+        uint8_t d[SHA256_BYTES];
+        size_t n;
+        if (!cfg->scenario_path[0])
+            return fail(r, "config.scenario_text: present without a scenario");
+        if (!cJSON_IsString(j) || !j->valuestring)
+            return fail(r, "config.scenario_text: expected a string, got %s", type_name(j));
+        n = strlen(j->valuestring);
+        sha256(j->valuestring, n, d);
+        if (memcmp(d, t->scenario_sha256, SHA256_BYTES))
+            return fail(r, "config.scenario_text: its SHA-256 differs from config.scenario_sha256 (edited or cut)");
+        t->scenario_text = malloc(n + 1);
+        if (!t->scenario_text)
+            return fail(r, "config.scenario_text: out of memory");
+        memcpy(t->scenario_text, j->valuestring, n + 1);
+        t->scenario_len = n;
+    }
     return 0;
 }
 
@@ -661,7 +746,8 @@ static int prescan(struct rd *r, const char *buf, size_t len)
 static int parse_doc(struct rd *r, const cJSON *root, struct trace *t)
 {
     static const char *const keys[] = { "format", "version", "generator", "config",
-        "kcore_sha256", "hash_every", "choice_count", "choices", "checkpoints", "outcome", NULL };
+        "kcore_sha256", "kcore_mutant", "hash_every", "choice_count", "choices", "checkpoints",
+        "outcome", NULL };
     const cJSON *j;
     const char *s;
     uint64_t count;
@@ -688,6 +774,15 @@ static int parse_doc(struct rd *r, const cJSON *root, struct trace *t)
     if (rc || parse_config(r, j, &t->cfg, t))
         return -1;
     if (get_sha(r, root, "", "kcore_sha256", t->kcore_sha256)) return -1;
+    /* optional (FORMAT.md "Versioning"): absent = not recorded */
+    if (get_str(r, root, "", "kcore_mutant", true, &s)) return -1;
+    if (s) {
+        if (!trace_mutant_valid(s))
+            return fail(r, "kcore_mutant: \"%s\" is not a mutant name ([a-z0-9_], at most %d characters)",
+                        Q(s), TRACE_MUTANT_MAX - 1);
+        snprintf(t->mutant, sizeof(t->mutant), "%s", s);
+        t->has_mutant = true;
+    }
     if (get_u64(r, root, "", "hash_every", 1, TRACE_MAX_STEPS, false, &t->hash_every)) return -1;
     j = member(r, root, "", "outcome", false, &rc);
     if (rc || parse_outcome(r, j, t))
@@ -753,72 +848,15 @@ int trace_parse(struct trace *t, const char *name, const char *buf, size_t len,
 
 int trace_read(struct trace *t, const char *path, char *err, size_t errlen)
 {
-    struct stat sb;
-    FILE *f;
     char *buf;
-    size_t n = 0, cap;
+    size_t n;
     int rc;
 
     trace_init(t);
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    /* regular files only (a FIFO would block, a directory has no bytes),
+     * refused by size before reading */
+    if (fs_read_regular(path, TRACE_MAX_FILE_BYTES, &buf, &n, err, errlen) != 0)
         return -1;
-    }
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
-        fclose(f);
-        return -1;
-    }
-    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > TRACE_MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: %llu bytes: larger than the %llu MiB limit", path,
-                 (unsigned long long)sb.st_size, TRACE_MAX_FILE_BYTES >> 20);
-        fclose(f);
-        return -1;
-    }
-    /* Read at most the limit + 1 byte (pipes and devices have no size). */
-    cap = S_ISREG(sb.st_mode) && sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536;
-    buf = malloc(cap + 1);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        fclose(f);
-        return -1;
-    }
-    for (;;) {
-        size_t k;
-        if (n == cap) {
-            char *nb;
-            if (cap > TRACE_MAX_FILE_BYTES)
-                break;
-            cap = cap * 2 > TRACE_MAX_FILE_BYTES + 1 ? TRACE_MAX_FILE_BYTES + 1 : cap * 2;
-            nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return -1;
-            }
-            buf = nb;
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error at byte %zu", path, n);
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    buf[n] = 0;
-    if (n > TRACE_MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: more than %llu MiB: larger than the limit", path,
-                 TRACE_MAX_FILE_BYTES >> 20);
-        free(buf);
-        return -1;
-    }
     rc = trace_parse(t, path, buf, n, err, errlen);
     free(buf);
     return rc;
@@ -865,11 +903,15 @@ char *trace_to_json(const struct trace *t)
     if (t->cfg.scenario_path[0]) {
         sha256_hex(t->scenario_sha256, hex);
         cJSON_AddStringToObject(c, "scenario_sha256", hex);
+        if (t->scenario_text)
+            cJSON_AddStringToObject(c, "scenario_text", t->scenario_text);
     }
     cJSON_AddItemToObject(o, "config", c);
     c = NULL;
     sha256_hex(t->kcore_sha256, hex);
     cJSON_AddStringToObject(o, "kcore_sha256", hex);
+    if (t->has_mutant)
+        cJSON_AddStringToObject(o, "kcore_mutant", t->mutant);
     cJSON_AddNumberToObject(o, "hash_every", (double)t->hash_every);
     cJSON_AddStringToObject(out, "result", t->violation ? "violation" : "ok");
     cJSON_AddNumberToObject(out, "steps", (double)t->steps);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -575,6 +576,27 @@ static void test_trace_read_bad_files(void **state)
     unlink(path);
 }
 
+/* Issue 14: `hypsim replay FIFO` blocked forever in open(2), and the digest
+ * of a FIFO would too. Non-regular files are refused by name at once. */
+static void test_trace_read_not_regular(void **state)
+{
+    char fifo[64];
+    uint8_t d[SHA256_BYTES];
+    char err[512];
+    (void)state;
+    snprintf(fifo, sizeof(fifo), "/tmp/test_trace_fifo_%d", (int)getpid());
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_read_error(fifo, "is a FIFO (named pipe), not a regular file");
+    assert_int_equal(sha256_file(fifo, d, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "is a FIFO (named pipe), not a regular file"));
+    unlink(fifo);
+    expect_read_error("/dev/zero", "is a character device, not a regular file");
+    expect_read_error("/tmp", "/tmp: is a directory, not a regular file");
+    assert_int_equal(sha256_file("/tmp", d, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "is a directory"));
+}
+
 /* Every file of the fuzz seed corpus parses without crashing; the ones named
  * ok-* are accepted. */
 static void test_trace_fuzz_corpus(void **state)
@@ -623,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_trace_bad_checkpoints),
         cmocka_unit_test(test_trace_bad_hostile),
         cmocka_unit_test(test_trace_read_bad_files),
+        cmocka_unit_test(test_trace_read_not_regular),
         cmocka_unit_test(test_trace_fuzz_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
