@@ -41,6 +41,9 @@ static void usage_litmus(FILE *f)
 "  --json            print a JSON object on stdout\n"
 "  --states          also list the final states reached (human output)\n"
 "  --max-states N    bound on distinct states per test (default 2000000)\n"
+"  --memory MODEL    sc | relaxed (default relaxed): ordinary memory\n"
+"                    sequentially consistent, or Armv8's relaxed model\n"
+"                    (model/hw/rlx.h, the machine's own code)\n"
 "  -q, --quiet       only the summary (human output)\n"
 "  -h, --help        this help\n"
 "\n"
@@ -177,7 +180,7 @@ int cmd_litmus(int argc, char **argv)
 {
     struct files files = { 0 };
     const char *kinds_path = NULL;
-    bool json = false, states = false, quiet = false, bad_input = false;
+    bool json = false, states = false, quiet = false, bad_input = false, relaxed = true;
     uint64_t max_states = 0;
     int rc = EXIT_OK;
     unsigned npaths = 0;
@@ -192,6 +195,12 @@ int cmd_litmus(int argc, char **argv)
         else if (!strcmp(a, "--kinds")) {
             if (cli_need_value(NULL, a, i + 1 < argc ? argv[i + 1] : NULL, "a file", &kinds_path))
                 urc = EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--memory")) {
+            const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+            if (v && !strcmp(v, "sc")) relaxed = false;
+            else if (v && !strcmp(v, "relaxed")) relaxed = true;
+            else urc = cli_bad_value(NULL, a, v, "sc or relaxed");
             i++;
         } else if (!strcmp(a, "--max-states")) {
             if (cli_parse_u64(NULL, a, i + 1 < argc ? argv[i + 1] : NULL, 1, UINT64_MAX, &max_states))
@@ -281,13 +290,13 @@ int cmd_litmus(int argc, char **argv)
         const struct lit_kinds *k = have_given ? &given : kinds_for(&kc, path, &bad_input);
         enum lit_verdict v = lit_kinds_find(k, t->name);
         struct lit_result r;
-        struct lit_opts o = { max_states, false };
+        struct lit_opts o = { .max_states = max_states, .memory_relaxed = relaxed };
         lit_run(t, &o, &r);
         enum lit_class c = lit_classify(v, &r);
         bool needs_reorder = false, nofinal = r.ok && r.nfinal == 0;
         if (c == LC_MISSED) {
             struct lit_result rr;
-            struct lit_opts ro = { max_states, true };
+            struct lit_opts ro = { .max_states = max_states, .relaxed = true };
             if (lit_run(t, &ro, &rr) == 0 && rr.cond_some) needs_reorder = true;
             lit_result_free(&rr);
             if (needs_reorder) miss_reorder++; else miss_other++;
@@ -346,6 +355,7 @@ int cmd_litmus(int argc, char **argv)
     unsigned total = n_sup + n_unsup + n_err;
     if (json) {
         cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "memory", relaxed ? "relaxed" : "sc");
         cJSON_AddNumberToObject(s, "tests", total);
         cJSON_AddNumberToObject(s, "parse_errors", n_err);
         cJSON_AddNumberToObject(s, "supported", n_sup);
@@ -371,8 +381,8 @@ int cmd_litmus(int argc, char **argv)
         else { fprintf(stderr, "hypsim: out of memory\n"); rc = EXIT_INTERNAL; }
         cJSON_Delete(jroot);
     } else {
-        printf("summary: %u tests, %u supported (%.1f%%), %u unsupported", total, n_sup,
-               total ? 100.0 * n_sup / total : 0.0, n_unsup);
+        printf("summary (%s memory): %u tests, %u supported (%.1f%%), %u unsupported",
+               relaxed ? "relaxed" : "SC", total, n_sup, total ? 100.0 * n_sup / total : 0.0, n_unsup);
         if (n_err) printf(", %u parse error%s", n_err, n_err == 1 ? "" : "s");
         printf("\n  verdicts of supported tests: %u Allowed, %u Forbidden, %u Required, %u none\n",
                n_allowed, n_forbidden, n_required, n_noverdict);

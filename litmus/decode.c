@@ -294,13 +294,22 @@ int lit_decode(const char *text, struct lit_insn *in, char *lbl, char *why, size
     if (!strcmp(mn, "ISB")) { in->op = LOP_ISB; return 0; }
     if (!strcmp(mn, "DMB") || !strcmp(mn, "DSB")) {
         in->op = mn[1] == 'M' ? LOP_DMB : LOP_DSB;
+        in->bar_domain = 3;                    /* no option: SY */
+        in->bar_types = 3;
         if (o.n > 1) return -1;
         if (o.n == 1) {
-            static const char *opt[] = { "SY", "ST", "LD", "ISH", "ISHST", "ISHLD",
-                                         "NSH", "NSHST", "NSHLD", "OSH", "OSHST", "OSHLD" };
+            /* Arm ARM C6.2.81 DMB: option -> CRm = domain:types */
+            static const struct { const char *n; uint8_t dom, ty; } opt[] = {
+                { "SY", 3, 3 }, { "ST", 3, 2 }, { "LD", 3, 1 }, { "ISH", 2, 3 },
+                { "ISHST", 2, 2 }, { "ISHLD", 2, 1 }, { "NSH", 1, 3 }, { "NSHST", 1, 2 },
+                { "NSHLD", 1, 1 }, { "OSH", 0, 3 }, { "OSHST", 0, 2 }, { "OSHLD", 0, 1 } };
             bool ok = false;
             for (unsigned k = 0; k < sizeof(opt) / sizeof(opt[0]); k++)
-                ok |= !strcasecmp(o.s[0], opt[k]);
+                if (!strcasecmp(o.s[0], opt[k].n)) {
+                    ok = true;
+                    in->bar_domain = opt[k].dom;
+                    in->bar_types = opt[k].ty;
+                }
             if (!ok) return -1;
         }
         return 0;
@@ -504,6 +513,9 @@ int lit_decode(const char *text, struct lit_insn *in, char *lbl, char *why, size
         if (!ok) return -1;
         if (d->amc == AMC_BASE) in->amode = AM_BASE;  /* [Xn,#0] */
         in->op = d->op;
+        in->acq = !strncmp(d->m, "LDAR", 4) || !strncmp(d->m, "LDAX", 4);
+        in->acq_pc = !strncmp(d->m, "LDAP", 4);
+        in->rel = !strncmp(d->m, "STL", 3);
         if (in->op == LOP_STR) { in->rs = in->rd; in->rd = LIT_XZR; }
         /* writeback into the register transferred: CONSTRAINED UNPREDICTABLE */
         if ((in->amode == AM_PRE || in->amode == AM_POST) &&
@@ -522,6 +534,7 @@ int lit_decode(const char *text, struct lit_insn *in, char *lbl, char *why, size
             !(in->amode == AM_BASE || (in->amode == AM_IMM && !in->imm))) return -1;
         in->amode = AM_BASE;
         in->op = LOP_STXR;
+        in->rel = mn[2] == 'L';
         return 0;
     }
     /* LSE: SWP, CAS, LD<op>, ST<op> with A/L/AL ordering and B/H size suffixes */
@@ -554,6 +567,10 @@ int lit_decode(const char *text, struct lit_insn *in, char *lbl, char *why, size
             }
             if (szc && in->sf) return -1;
             in->amode = AM_BASE;
+            /* A: acquire (not for the ST<op> forms, which discard what they
+             * read), L: release (Arm ARM C6.2 SWP, CAS, LD<op>) */
+            in->acq = strchr(rest, 'A') != NULL && !st;
+            in->rel = strchr(rest, 'L') != NULL;
             if (!strcmp(base, "SWP")) in->op = LOP_SWP;
             else if (!strcmp(base, "CAS")) in->op = LOP_CAS;
             else {

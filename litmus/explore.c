@@ -17,6 +17,7 @@
  * reordering of ordinary accesses (SC), spurious store-exclusive failure.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "litmus/layout.h"
 #include "litmus/litmus.h"
 #include "mmu/mmu.h"
+#include "model/hw/rlx.h"
 #include "tlb/tlb.h"
 
 #define MAXW 64
@@ -50,6 +52,17 @@ struct frec { uint8_t proc, insn, type; int8_t loc; };
 struct cand { uint8_t cpu, loc; uint64_t val; };
 #define MAXC 96
 
+/* The relaxed memory model's state (model/hw/rlx.h): each PE's views,
+ * the write positions, and the messages of every location written. The
+ * newest message of a location is also its value in w[]. */
+#define MAXH 48
+struct rx {
+    struct rlx_views v[LIT_MAX_THREADS];
+    struct rlx_clock clk;
+    unsigned nl;
+    struct rlx_loc l[MAXH];
+};
+
 struct st {
     struct thr th[LIT_MAX_THREADS];
     unsigned nw, nf, nc;
@@ -57,6 +70,7 @@ struct st {
     struct frec f[MAXF];
     struct cand c[MAXC];
     struct tlb_system tlbs;
+    struct rx *rx;           /* NULL: sequentially consistent memory */
 };
 
 struct outcome { uint64_t h1, h2; char *text; bool p; };
@@ -77,6 +91,12 @@ struct ex {
     size_t on, ocap;
     char err[256];
     struct st *cur;          /* state the mmu callbacks act on */
+    unsigned walk_cpu;       /* relaxed: the PE whose walk reads descriptors */
+    unsigned walk_opt;       /* relaxed: which message its leaf read takes */
+    bool walk_bad;           /* relaxed: that message does not exist */
+    uint64_t walk_ts;        /* relaxed: the timestamp of the leaf message read */
+    uint64_t tv;             /* relaxed: the view of the last translation */
+    bool walk_raw;           /* read descriptors as they are now (a candidate fill) */
 };
 
 /* ---- memory words --------------------------------------------------- */
@@ -98,6 +118,32 @@ static int mem_set(struct st *s, uint64_t pa, uint64_t v)
     s->w[i].val = v;
     s->nw++;
     return 0;
+}
+
+/* ---- relaxed memory: the messages of a location ----------------------- */
+static struct rlx_loc *rx_find(const struct st *s, uint64_t pa)
+{
+    for (unsigned i = 0; s->rx && i < s->rx->nl; i++)
+        if (s->rx->l[i].pa == pa) return &s->rx->l[i];
+    return NULL;
+}
+
+/* The location's messages (one, its value now, if it has no history). */
+static const struct rlx_loc *rx_view(const struct st *s, uint64_t pa, struct rlx_loc *tmp)
+{
+    const struct rlx_loc *l = rx_find(s, pa);
+    if (l) return l;
+    rlx_loc_init(tmp, pa, mem_get(s, pa), 0);
+    return tmp;
+}
+
+static struct rlx_loc *rx_get(struct st *s, uint64_t pa)
+{
+    struct rlx_loc *l = rx_find(s, pa);
+    if (l || s->rx->nl >= MAXH) return l;
+    l = &s->rx->l[s->rx->nl++];
+    rlx_loc_init(l, pa, mem_get(s, pa), 0);
+    return l;
 }
 
 static bool fillable(uint64_t d) { return (d & MMU_DESC_VALID) && (d & MMU_AF); }
@@ -140,7 +186,18 @@ static int ops_read(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
     (void)cacheable;
     if (pa == LIT_L1_PA + 8) *desc = mmu_desc_table(LIT_L2_PA);
     else if (pa == LIT_L2_PA) *desc = mmu_desc_table(LIT_L3_PA);
-    else if (lit_in_leaf_table(pa)) *desc = mem_get(e->cur, pa);
+    else if (lit_in_leaf_table(pa) && e->cur->rx && !e->walk_raw) {
+        /* a walk reading an older message its walker view allows */
+        struct rlx_loc tmp, *l = rx_find(e->cur, pa);
+        struct rlx_acc a = { .cpu = e->walk_cpu };
+        label_t lab;
+        if (!l) { rlx_loc_init(&tmp, pa, mem_get(e->cur, pa), 0); l = &tmp; }
+        if (e->walk_opt >= rlx_read_options(l, &e->cur->rx->v[e->walk_cpu], &a, true)) {
+            e->walk_bad = true;
+            *desc = 0;
+        } else
+            e->walk_ts = rlx_read(l, &e->cur->rx->v[e->walk_cpu], &a, true, e->walk_opt, desc, &lab);
+    } else if (lit_in_leaf_table(pa)) *desc = mem_get(e->cur, pa);
     else *desc = 0;
     return 0;
 }
@@ -150,6 +207,22 @@ static int ops_write(void *arg, uint64_t pa, bool cacheable, uint64_t desc)
     struct ex *e = arg;
     (void)cacheable;
     if (!lit_in_leaf_table(pa)) return -1;
+    if (e->cur->rx && e->walk_opt) {     /* an update needs the newest descriptor */
+        e->walk_bad = true;
+        return 0;
+    }
+    if (e->cur->rx) {        /* a hardware update: a new newest message */
+        struct rlx_loc *l = rx_get(e->cur, pa);
+        struct rlx_views hw;
+        struct rlx_acc a = { .cpu = e->walk_cpu, .atomic = true };
+        if (!l) return -1;
+        rlx_views_init(&hw);
+        e->walk_ts = rlx_write(&e->cur->rx->clk, l, &hw, &a, 0, desc, 0);
+        for (unsigned q = 0; q < e->t->nthreads; q++)   /* the global exclusive monitor */
+            if (q != e->walk_cpu && e->cur->th[q].mon && (e->cur->th[q].mon_pa & ~7ull) == pa)
+                e->cur->th[q].mon = 0;
+        rlx_walk_seen(&e->cur->rx->v[e->walk_cpu], e->walk_ts);
+    }
     return mem_set(e->cur, pa, desc);
 }
 
@@ -177,6 +250,7 @@ static void st_free(struct st *s)
 {
     if (!s) return;
     tlb_sys_free(&s->tlbs);
+    free(s->rx);
     free(s);
 }
 
@@ -186,7 +260,14 @@ static struct st *st_clone(const struct st *s)
     if (!n) return NULL;
     memcpy(n, s, sizeof(*n));
     memset(&n->tlbs, 0, sizeof(n->tlbs));
+    n->rx = NULL;
+    if (s->rx) {
+        size_t sz = offsetof(struct rx, l) + s->rx->nl * sizeof(s->rx->l[0]);
+        if (!(n->rx = malloc(sizeof(*n->rx)))) { free(n); return NULL; }
+        memcpy(n->rx, s->rx, sz);
+    }
     if (tlb_sys_clone(&n->tlbs, &s->tlbs) != 0) {
+        free(n->rx);
         free(n);
         return NULL;
     }
@@ -201,6 +282,63 @@ static inline void mix(uint64_t *h1, uint64_t *h2, uint64_t v)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     *h2 = z ^ (z >> 31);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The rank of view or timestamp v among the state's timestamps: views
+ * matter only through how they compare with messages, so two states whose
+ * timestamps differ but order the same way are one state. */
+static uint64_t rx_rank(const uint64_t *ts, unsigned n, uint64_t v)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (ts[mid] <= v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void rx_hash(const struct ex *e, const struct st *s, uint64_t *h1, uint64_t *h2)
+{
+    const struct rx *x = s->rx;
+    uint64_t ts[MAXH * RLX_K + RLX_SLOTS];
+    unsigned n = 0, ord[MAXH];
+
+    for (unsigned i = 0; i < x->nl; i++)
+        for (unsigned k = 0; k < x->l[i].n; k++)
+            if (x->l[i].m[k].ts) ts[n++] = x->l[i].m[k].ts;
+    for (unsigned i = 0; i < x->clk.n; i++)
+        ts[n++] = x->clk.recent[i];
+    qsort(ts, n, sizeof(ts[0]), cmp_u64);
+    for (unsigned i = 0; i < x->nl; i++) ord[i] = i;
+    for (unsigned i = 1; i < x->nl; i++)          /* locations by address */
+        for (unsigned j = i; j > 0 && x->l[ord[j - 1]].pa > x->l[ord[j]].pa; j--) {
+            unsigned t = ord[j]; ord[j] = ord[j - 1]; ord[j - 1] = t;
+        }
+    mix(h1, h2, 0x5e1a7ed);
+    for (unsigned i = 0; i < x->nl; i++) {
+        const struct rlx_loc *l = &x->l[ord[i]];
+        mix(h1, h2, l->pa ^ (uint64_t)l->n << 56);
+        for (unsigned k = 0; k < l->n; k++) {
+            mix(h1, h2, rx_rank(ts, n, l->m[k].ts) ^ l->m[k].seen << 32);
+            mix(h1, h2, l->m[k].val);
+        }
+    }
+    for (unsigned p = 0; p < e->t->nthreads; p++) {
+        const struct rlx_views *v = &x->v[p];
+        const uint64_t w[] = { v->rold, v->wold, v->rnew, v->wnew, v->cap, v->rel, v->dsbv, v->dsbloc,
+                               v->walk, v->tseen, v->faultv, v->tlbiack };
+        for (unsigned k = 0; k < sizeof(w) / sizeof(w[0]); k++) mix(h1, h2, rx_rank(ts, n, w[k]));
+        for (unsigned r = 0; r < RLX_NREGS; r++) mix(h1, h2, rx_rank(ts, n, v->reg[r]));
+    }
+    for (unsigned i = 0; i < x->clk.n; i++) mix(h1, h2, rx_rank(ts, n, x->clk.recent[i]));
+    for (unsigned i = 0; i < s->tlbs.npending; i++) mix(h1, h2, rx_rank(ts, n, s->tlbs.pending[i].view));
 }
 
 static int cmp_u64x3(const void *a, const void *b)
@@ -259,6 +397,8 @@ static void st_hash(const struct ex *e, const struct st *s, uint64_t *h1, uint64
                         (uint64_t)pd->op.asid << 32);
         mix(h1, h2, pd->op.addr);
     }
+    if (s->rx)
+        rx_hash(e, s, h1, h2);
 }
 
 /* Insert into the visited set; returns 1 if new, 0 if seen, -1 on ENOMEM. */
@@ -549,10 +689,30 @@ static int64_t sext_bits(uint64_t x, unsigned w)
  * evicted before); 2 + k the k-th candidate of (p, loc): an entry filled
  * earlier, when the descriptor held that value. The walk of an access
  * makes the hardware AF/dirty updates of TTHM and fills the TLB. */
+/* How many messages a walk of CPU p may read for loc's descriptor (1 in
+ * SC mode). */
+static unsigned walk_options(const struct st *s, unsigned p, int loc)
+{
+    struct rlx_loc tmp;
+    struct rlx_acc a = { .cpu = p };
+    if (!s->rx || loc < 0) return 1;
+    return rlx_read_options(rx_view(s, lit_pte_addr((unsigned)loc), &tmp), &s->rx->v[p], &a, true);
+}
+
+/* Translate va for CPU p. choice: 0 use the TLB (walk on a miss); then,
+ * for each message a walk may read (SC: only the newest), evict and walk
+ * reading it; then fill from each candidate (a descriptor value cached
+ * earlier). Returns 0, -1 fault, -2 failure, -3 no such choice. */
 static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum mmu_access acc,
                      unsigned choice, uint64_t *pa, struct mmu_fault *f)
 {
-    if (lit_in_leaf_table(va)) { *pa = va; return 0; }
+    unsigned wopt = 0;
+    if (lit_in_leaf_table(va)) { *pa = va; return choice ? -3 : 0; }
+    {
+        unsigned nw = walk_options(s, p, loc_of_va(e->t, va));
+        if (choice >= 1 && choice <= nw) { wopt = choice - 1; choice = 1; }
+        else if (choice > nw) choice = choice - nw + 1;
+    }
     struct tlb *tl = &s->tlbs.cpu[p];
     struct tlb_entry *te = tlb_lookup_el10(tl, 0, 0, va);
     int loc = loc_of_va(e->t, va);
@@ -569,16 +729,23 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
         uint64_t pte = lit_pte_addr((unsigned)loc), save = mem_get(s, pte);
         if (mem_set(s, pte, c0[choice - 2].val)) return -2;
         mk_ctx(e, p, false, &c);
+        e->walk_raw = true;
         rc = mmu_translate(&c, va, MMU_ACC_READ, false, &res, f);
+        e->walk_raw = false;
         mem_set(s, pte, save);
         if (rc != 0 || tlb_fill(tl, MMU_REGIME_EL10, TLB_KIND_S1, &res, -1) < 0) return -2;
         te = tlb_lookup_el10(tl, 0, 0, va);
+        if (te && s->rx) {                     /* filled from an older message */
+            struct rlx_loc tmp;
+            te->view = rlx_ts_of_value(rx_view(s, pte, &tmp), c0[choice - 2].val);
+        }
     } else if (choice == 1 && te) {
         tlb_evict(tl, (unsigned)(te - tl->e));
         te = NULL;
     }
     if (loc >= 0) cand_clear(s, p, (unsigned)loc);
     rc = -1;
+    e->tv = te ? te->view : 0;
     if (te) {
         if (mmu_check_perms(&te->r, acc, el0, f) == 0) {
             uint64_t mask = (1ull << te->shift) - 1;
@@ -594,8 +761,18 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
     }
     if (!te) {
         mk_ctx(e, p, true, &c);
-        if (mmu_translate(&c, va, acc, el0, &res, f) == 0) {
-            if (tlb_fill(tl, MMU_REGIME_EL10, TLB_KIND_S1, &res, -1) < 0) return -2;
+        e->walk_cpu = p;
+        e->walk_opt = wopt;
+        e->walk_bad = false;
+        e->walk_ts = 0;
+        rc = mmu_translate(&c, va, acc, el0, &res, f);
+        e->walk_opt = 0;
+        if (e->walk_bad) return -3;
+        e->tv = e->walk_ts;
+        if (rc == 0) {
+            int slot = tlb_fill(tl, MMU_REGIME_EL10, TLB_KIND_S1, &res, -1);
+            if (slot < 0) return -2;
+            tl->e[slot].view = e->walk_ts;
             *pa = res.pa;
             rc = 0;
         } else
@@ -618,7 +795,7 @@ static bool n_choices_mem(const struct lit_insn *in)
 }
 
 /* How many ways instruction j of thread p can translate its address. */
-static unsigned n_choices(const struct ex *e, const struct st *s, unsigned p, unsigned j)
+static unsigned n_trans(const struct ex *e, const struct st *s, unsigned p, unsigned j)
 {
     const struct lit_insn *in = &e->t->th[p].insn[j];
     if (!n_choices_mem(in))
@@ -628,7 +805,18 @@ static unsigned n_choices(const struct ex *e, const struct st *s, unsigned p, un
     int loc = loc_of_va(e->t, va);
     if (loc < 0) return 1;
     const struct cand *c0;
-    return 2 + cand_count(s, p, (unsigned)loc, &c0);
+    return 1 + walk_options(s, p, loc) + cand_count(s, p, (unsigned)loc, &c0);
+}
+
+/* How many choices instruction j of thread p has: ways to translate times
+ * (relaxed memory) the most messages a read or places a write may take;
+ * a choice step() finds impossible is dropped. */
+static unsigned n_choices(const struct ex *e, const struct st *s, unsigned p, unsigned j)
+{
+    const struct lit_insn *in = &e->t->th[p].insn[j];
+    unsigned nt = n_trans(e, s, p, j);
+    if (!s->rx || !n_choices_mem(in)) return nt;
+    return nt * (in->op == LOP_LDR || in->op == LOP_LDXR ? RLX_K : RLX_SLOTS);
 }
 
 /* Complete pending invalidation k: remove the entries it matches, and
@@ -637,6 +825,10 @@ static void complete_tlbi(const struct ex *e, struct st *s, unsigned k)
 {
     struct tlb_pending pd = s->tlbs.pending[k];
     tlb_sys_complete(&s->tlbs, k);
+    if (s->rx) {
+        rlx_tlbi_done(&s->rx->v[pd.target], pd.view);
+        rlx_tlbi_ack(&s->rx->v[pd.issuer], &s->rx->v[pd.target]);
+    }
     for (unsigned l = 0; l < e->t->nlocs; l++) {
         struct tlb_entry te;
         memset(&te, 0, sizeof(te));
@@ -689,12 +881,26 @@ static void finish_thread(struct st *s, unsigned p)
     for (unsigned i = 0; i < t->cap; i++)
         if (t->e[i].valid) tlb_evict(t, i);
     for (unsigned i = 0; i < s->tlbs.npending;)
-        if (s->tlbs.pending[i].target == p) tlb_sys_complete(&s->tlbs, i);
-        else i++;
+        if (s->tlbs.pending[i].target == p) {
+            if (s->rx) rlx_tlbi_ack(&s->rx->v[s->tlbs.pending[i].issuer], &s->rx->v[p]);
+            tlb_sys_complete(&s->tlbs, i);
+        } else i++;
     unsigned k = 0;
     for (unsigned i = 0; i < s->nc; i++)
         if (s->c[i].cpu != p) s->c[k++] = s->c[i];
     s->nc = k;
+    if (s->rx) {             /* its views no longer matter but for what later TLBIs
+                                completed on it order: one state, not many */
+        struct rlx_views *v = &s->rx->v[p];
+        uint64_t did = v->rold > v->wold ? v->rold : v->wold;
+        did = did > v->faultv ? did : v->faultv;
+        did = did > v->cap ? did : v->cap;
+        rlx_views_init(v);
+        v->faultv = did;
+        for (unsigned i = 0; i < s->rx->nl; i++)
+            for (unsigned m = 0; m < s->rx->l[i].n; m++)
+                s->rx->l[i].m[m].seen &= ~(1ull << p);
+    }
 }
 
 static void set_pc(const struct lit_thread *lt, struct st *s, unsigned p, unsigned pc)
@@ -730,13 +936,24 @@ static void advance(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned
  * handler. Without one: the thread ends (herd's Handled and Fatal modes),
  * or goes on with the next instruction (Skip). A fault inside the handler
  * ends the thread. See README.md. */
+static uint64_t rbit(unsigned r);
+static uint64_t rx_mask(uint64_t m);
+static uint64_t addr_regs(const struct lit_insn *in);
 static void take_fault(struct ex *e, struct st *s, unsigned p, unsigned i, uint64_t va,
                        const struct mmu_fault *f)
 {
     const struct lit_thread *lt = &e->t->th[p];
     add_fault(s, p, i, loc_of_va(e->t, va), f);
+    if (s->rx) {             /* the fault is an event, ordered like the access */
+        const struct lit_insn *in = &lt->insn[i];
+        struct rlx_views *vw = &s->rx->v[p];
+        struct rlx_acc a = { .cpu = p, .vaddr = rlx_regs(vw, rx_mask(addr_regs(in))), .vtrans = e->tv };
+        if (in->op != LOP_LDR && in->op != LOP_LDXR) a.vdata = rlx_regs(vw, rx_mask(rbit(in->rs)));
+        rlx_fault(vw, &a);
+    }
     if (i >= lt->nmain) { finish_thread(s, p); return; }
     if (lt->has_handler) {
+        if (s->rx) rlx_context_sync(&s->rx->v[p]);   /* exception entry */
         s->th[p].elr = lit_code_addr(p, i);
         if (lt->n == lt->nmain) finish_thread(s, p);
         else s->th[p].pc = (uint16_t)lt->nmain;
@@ -819,16 +1036,82 @@ static bool may_run(const struct ex *e, const struct st *s, unsigned p, unsigned
     return true;
 }
 
-/* Execute the instruction at thread p's pc. Returns 0 or -1 (e->err). */
+/* ---- relaxed memory: accesses through model/hw/rlx.c --------------------- */
+static uint64_t rx_mask(uint64_t m)
+{
+    return (m & 0x7fffffffull) | ((m & RW_FLAGS) ? 1ull << RLX_REG_FLAGS : 0) |
+           ((m & RW_ELR) ? 1ull << RLX_REG_EXTRA : 0);
+}
+
+static uint64_t addr_regs(const struct lit_insn *in)
+{
+    return rbit(in->rn) | (am_index(in->amode) ? rbit(in->rm) : 0);
+}
+
+static int rx_full(struct ex *e)
+{
+    snprintf(e->err, sizeof(e->err), "more than %d locations written (relaxed memory)", MAXH);
+    return -1;
+}
+
+/* Read sz bytes at pa taking message option k. 0, 1 (no such option), -1. */
+static int rx_load(struct ex *e, struct st *s, unsigned p, const struct lit_insn *in, uint64_t pa,
+                   unsigned sz, unsigned k, bool atomic, uint64_t *v, uint64_t *post)
+{
+    struct rlx_views *vw = &s->rx->v[p];
+    struct rlx_acc a = { .cpu = p, .vaddr = rlx_regs(vw, rx_mask(addr_regs(in))), .vtrans = e->tv,
+                         .acquire = in->acq, .acquire_pc = in->acq_pc, .atomic = atomic };
+    struct rlx_loc *l;
+    unsigned off = pa & 7;
+    uint64_t w;
+    label_t lab;
+    if (off + sz > 8) { snprintf(e->err, sizeof(e->err), "access crossing an 8-byte word"); return -1; }
+    if (!(l = rx_get(s, pa & ~7ull))) return rx_full(e);
+    if (k >= rlx_read_options(l, vw, &a, false)) return 1;
+    *post = rlx_read(l, vw, &a, false, k, &w, &lab);
+    w >>= off * 8;
+    *v = sz == 8 ? w : (w & ((1ull << (sz * 8)) - 1));
+    return 0;
+}
+
+/* Write sz bytes of val at pa taking write position k (vdata: the view of
+ * the data). 0, 1 (no such position), -1. */
+static int rx_store(struct ex *e, struct st *s, unsigned p, const struct lit_insn *in, uint64_t pa,
+                    unsigned sz, uint64_t val, unsigned k, uint64_t vdata, bool atomic, uint64_t *ts)
+{
+    struct rlx_views *vw = &s->rx->v[p];
+    struct rlx_acc a = { .cpu = p, .vaddr = rlx_regs(vw, rx_mask(addr_regs(in))), .vdata = vdata,
+                         .vtrans = e->tv, .acquire = atomic && in->acq, .release = in->rel,
+                         .atomic = atomic };
+    struct rlx_loc *l;
+    if (!(l = rx_get(s, pa & ~7ull))) return rx_full(e);
+    if (k >= rlx_write_options(&s->rx->clk, l, vw, &a)) return 1;
+    if (mem_write_sz(e, s, p, pa, sz, val)) return -1;
+    *ts = rlx_write(&s->rx->clk, l, vw, &a, k, mem_get(s, pa & ~7ull), 0);
+    return 0;
+}
+
+static void set_rview(struct st *s, unsigned p, unsigned r, uint64_t v)
+{
+    if (s->rx && r != LIT_XZR) s->rx->v[p].reg[r] = v;
+}
+
+/* Execute the instruction at thread p's pc. Returns 0, 1 (the choice is
+ * not possible here: drop the state) or -1 (e->err). */
 static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned choice)
 {
     const struct lit_thread *lt = &e->t->th[p];
     struct thr *th = &s->th[p];
     const struct lit_insn *in = &lt->insn[i];
     unsigned next = i + 1, sz = lit_insn_size(in);
-    uint64_t pa, v, old;
+    uint64_t pa, v, old, post = 0, ts = 0, rr, ww;
     struct mmu_fault f;
     int rc;
+    unsigned nt = n_trans(e, s, p, i), mch = choice / nt;
+    struct rlx_views *vw = s->rx ? &s->rx->v[p] : NULL;
+
+    choice %= nt;
+    regs_rw(in, &rr, &ww);
 
     memset(&f, 0, sizeof(f));
     if (lt->el0 && n_choices_mem(in) && lit_in_leaf_table(ea_of(th, in))) {
@@ -837,14 +1120,33 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         snprintf(e->err, sizeof(e->err), "EL0 thread P%u accesses a page-table entry (not modelled)", p);
         return -1;
     }
+    if (vw && !n_choices_mem(in))          /* register views (dependencies) */
+        rlx_reg_op(vw, rx_mask(rr), rx_mask(ww));
     switch ((enum lit_op)in->op) {
-    case LOP_NOP: case LOP_DMB: case LOP_ISB:
+    case LOP_NOP:
         break;
-    case LOP_DSB:   /* completes every TLBI this CPU issued */
-        for (unsigned k = 0; k < s->tlbs.npending;)
-            if (s->tlbs.pending[k].issuer == p) complete_tlbi(e, s, k);
-            else k++;
+    case LOP_DMB:
+        if (vw) rlx_barrier(vw, RLX_DMB, in->bar_domain, in->bar_types);
         break;
+    case LOP_ISB:
+        if (vw) rlx_barrier(vw, RLX_ISB, 3, 3);
+        break;
+    case LOP_DSB: {
+        /* Completes the TLBIs this CPU issued only with types = all; NSH
+         * only those on its own TLB (model/hw/rlx.h) */
+        bool all;
+        if (rlx_dsb_completes_tlbi(in->bar_domain, in->bar_types, &all)) {
+            for (unsigned k = 0; k < s->tlbs.npending;) {
+                if (s->tlbs.pending[k].issuer == p && (all || s->tlbs.pending[k].target == p))
+                    complete_tlbi(e, s, k);
+                else
+                    k++;
+            }
+        }
+        /* then the barrier: what follows is ordered after the completions */
+        if (vw) rlx_barrier(vw, RLX_DSB, in->bar_domain, in->bar_types);
+        break;
+    }
     case LOP_MOVI: wr_reg(th, in->rd, in->sf, (uint64_t)in->imm); break;
     case LOP_MOVR: wr_reg(th, in->rd, in->sf, rd_reg(th, in->rn, in->sf)); break;
     case LOP_ALU: {
@@ -895,6 +1197,7 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         break;
     }
     case LOP_TBZ: case LOP_TBNZ:
+        if (vw) rlx_ctrl(vw, rbit(in->rn));
         if (((rd_reg(th, in->rn, 1) >> in->imm) & 1) == (in->op == LOP_TBNZ)) next = (unsigned)in->target;
         break;
     case LOP_CMP: {
@@ -912,9 +1215,18 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         break;
     case LOP_CSET: wr_reg(th, in->rd, in->sf, cond_holds(th->nzcv, in->sub) ? 1 : 0); break;
     case LOP_B: next = (unsigned)in->target; break;
-    case LOP_BCOND: if (cond_holds(th->nzcv, in->sub)) next = (unsigned)in->target; break;
-    case LOP_CBZ: if (rd_reg(th, in->rn, in->sf) == 0) next = (unsigned)in->target; break;
-    case LOP_CBNZ: if (rd_reg(th, in->rn, in->sf) != 0) next = (unsigned)in->target; break;
+    case LOP_BCOND:
+        if (vw) rlx_ctrl(vw, 1ull << RLX_REG_FLAGS);
+        if (cond_holds(th->nzcv, in->sub)) next = (unsigned)in->target;
+        break;
+    case LOP_CBZ:
+        if (vw) rlx_ctrl(vw, rbit(in->rn));
+        if (rd_reg(th, in->rn, in->sf) == 0) next = (unsigned)in->target;
+        break;
+    case LOP_CBNZ:
+        if (vw) rlx_ctrl(vw, rbit(in->rn));
+        if (rd_reg(th, in->rn, in->sf) != 0) next = (unsigned)in->target;
+        break;
     case LOP_ADR: wr_reg(th, in->rd, 1, (uint64_t)in->imm); break;
     case LOP_MSR_ELR: th->elr = rd_reg(th, in->rn, 1); break;
     case LOP_MRS_ELR: wr_reg(th, in->rd, 1, th->elr); break;
@@ -925,6 +1237,7 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
             return -1;
         }
         unsigned tgt = (unsigned)((th->elr - base) / 4);
+        if (vw) rlx_context_sync(vw);          /* ERET synchronises context */
         if (tgt >= lt->nmain) { finish_thread(s, p); return 0; }
         th->pc = (uint16_t)tgt;
         return 0;
@@ -937,17 +1250,28 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
             return -1;
         }
         if (tlb_sys_issue(&s->tlbs, p, &op) != 0) { snprintf(e->err, sizeof(e->err), "out of memory"); return -1; }
+        if (vw) {                              /* what it orders for the targets' walks */
+            unsigned cnt = op.broadcast ? s->tlbs.ncpus : 1;
+            for (unsigned k = s->tlbs.npending - cnt; k < s->tlbs.npending; k++)
+                s->tlbs.pending[k].view = rlx_tlbi_view(vw);
+        }
         break;
     }
     case LOP_LDR: case LOP_LDXR: {
         uint64_t va = ea_of(th, in);
         rc = translate(e, s, p, va, MMU_ACC_READ, choice, &pa, &f);
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
-        if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
-        if (mem_read_sz(e, s, pa, sz, &v)) return -1;
+        if (rc == -3) return 1;
+        if (rc) { if (mch) return 1; take_fault(e, s, p, i, va, &f); return 0; }
+        if (vw) {
+            if ((rc = rx_load(e, s, p, in, pa, sz, mch, false, &v, &post))) return rc;
+            set_rview(s, p, in->rd, post);
+        } else if (mem_read_sz(e, s, pa, sz, &v))
+            return -1;
         if (in->sext) v = (uint64_t)sext_bits(v, sz * 8);
         wr_reg(th, in->rd, in->sf, v);
-        if (in->op == LOP_LDXR) { th->mon = 1; th->mon_pa = pa; }
+        /* the monitor holds only if the newest message was read */
+        if (in->op == LOP_LDXR) { th->mon = mch == 0; th->mon_pa = pa; }
         writeback(th, in);
         break;
     }
@@ -955,12 +1279,24 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         uint64_t va = ea_of(th, in);
         rc = translate(e, s, p, va, MMU_ACC_WRITE, choice, &pa, &f);
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
-        if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
+        if (rc == -3) return 1;
+        if (rc) { if (mch) return 1; take_fault(e, s, p, i, va, &f); return 0; }
         if (in->op == LOP_STXR) {
             bool ok = th->mon && (th->mon_pa & ~7ull) == (pa & ~7ull);
             th->mon = 0;
-            if (ok && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rs, in->sf))) return -1;
+            if (vw && !ok && mch) return 1;
+            if (ok && vw) {
+                uint64_t vd = rlx_regs(vw, rx_mask(rbit(in->rs)));
+                if ((rc = rx_store(e, s, p, in, pa, sz, rd_reg(th, in->rs, in->sf), mch, vd, true, &ts)))
+                    return rc;
+            } else if (ok && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rs, in->sf)))
+                return -1;
             wr_reg(th, in->rd, 0, ok ? 0 : 1);
+            set_rview(s, p, in->rd, ts);
+        } else if (vw) {
+            uint64_t vd = rlx_regs(vw, rx_mask(rbit(in->rs)));
+            if ((rc = rx_store(e, s, p, in, pa, sz, rd_reg(th, in->rs, in->sf), mch, vd, false, &ts)))
+                return rc;
         } else if (mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rs, in->sf)))
             return -1;
         writeback(th, in);
@@ -970,8 +1306,12 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
         uint64_t va = ea_of(th, in);
         rc = translate(e, s, p, va, MMU_ACC_WRITE, choice, &pa, &f);
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
-        if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
-        if (mem_read_sz(e, s, pa, sz, &old)) return -1;
+        if (rc == -3) return 1;
+        if (rc) { if (mch) return 1; take_fault(e, s, p, i, va, &f); return 0; }
+        if (vw) {
+            if ((rc = rx_load(e, s, p, in, pa, sz, 0, true, &old, &post))) return rc;
+        } else if (mem_read_sz(e, s, pa, sz, &old))
+            return -1;
         uint64_t a = rd_reg(th, in->rs, in->sf);
         if (in->op == LOP_SWP) v = a;
         else switch ((enum lit_ldop)in->sub) {
@@ -980,7 +1320,13 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
             case LD_SET: v = old | a; break;
             default: v = old ^ a; break;
         }
-        if (mem_write_sz(e, s, p, pa, sz, v)) return -1;
+        if (vw) {
+            uint64_t vd = rlx_regs(vw, rx_mask(rbit(in->rs))) | 0;
+            vd = vd > post ? vd : post;
+            if ((rc = rx_store(e, s, p, in, pa, sz, v, mch, vd, true, &ts))) return rc;
+            if (!in->no_dest) set_rview(s, p, in->rd, post);
+        } else if (mem_write_sz(e, s, p, pa, sz, v))
+            return -1;
         if (!in->no_dest) wr_reg(th, in->rd, in->sf, old);
         break;
     }
@@ -990,18 +1336,29 @@ static int step(struct ex *e, struct st *s, unsigned p, unsigned i, unsigned cho
          * read; one that succeeds is then checked for a write) */
         rc = translate(e, s, p, va, MMU_ACC_READ, choice, &pa, &f);
         if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
-        if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
-        if (mem_read_sz(e, s, pa, sz, &old)) return -1;
+        if (rc == -3) return 1;
+        if (rc) { if (mch) return 1; take_fault(e, s, p, i, va, &f); return 0; }
+        if (vw) {
+            if ((rc = rx_load(e, s, p, in, pa, sz, 0, true, &old, &post))) return rc;
+        } else if (mem_read_sz(e, s, pa, sz, &old))
+            return -1;
         uint64_t cmpv = rd_reg(th, in->rs, in->sf) & (sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1);
         if (old == cmpv) {
             rc = translate(e, s, p, va, MMU_ACC_WRITE, 0, &pa, &f);
             if (rc == -2) { snprintf(e->err, sizeof(e->err), "TLB fill failed"); return -1; }
-            if (rc) { take_fault(e, s, p, i, va, &f); return 0; }
+            if (rc) { if (mch) return 1; take_fault(e, s, p, i, va, &f); return 0; }
             if (mem_read_sz(e, s, pa, sz, &old)) return -1;
-            if (old == cmpv && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rd, in->sf)))
+            if (old == cmpv && vw) {
+                uint64_t vd = rlx_regs(vw, rx_mask(rbit(in->rd)));
+                vd = vd > post ? vd : post;
+                if ((rc = rx_store(e, s, p, in, pa, sz, rd_reg(th, in->rd, in->sf), mch, vd, true, &ts)))
+                    return rc;
+            } else if (old == cmpv && mem_write_sz(e, s, p, pa, sz, rd_reg(th, in->rd, in->sf)))
                 return -1;
-        }
+        } else if (vw && mch)
+            return 1;                          /* a failing CAS writes nothing */
         wr_reg(th, in->rs, in->sf, old);
+        set_rview(s, p, in->rs, post);
         break;
     }
     }
@@ -1065,7 +1422,8 @@ static int expand(struct ex *e, struct st *s)
             for (unsigned ch = 0; ch < nch; ch++) {
                 struct st *n = st_clone(s);
                 if (!n) return -1;
-                if (step(e, n, p, j, ch)) { st_free(n); return -1; }
+                int x = step(e, n, p, j, ch);
+                if (x) { st_free(n); if (x < 0) return -1; continue; }
                 note_pte_writes(e, s, n);
                 if (push(e, n) < 0) return -1;
             }
@@ -1086,6 +1444,11 @@ static int init_state(struct ex *e, struct st **out)
     const struct lit_test *t = e->t;
     struct st *s = calloc(1, sizeof(*s));
     if (!s) return -1;
+    if (e->o->memory_relaxed) {
+        if (!(s->rx = calloc(1, sizeof(*s->rx)))) { free(s); return -1; }
+        rlx_clock_init(&s->rx->clk);
+        for (unsigned p = 0; p < LIT_MAX_THREADS; p++) rlx_views_init(&s->rx->v[p]);
+    }
     if (tlb_sys_init(&s->tlbs, t->nthreads, t->nlocs ? t->nlocs + 1 : 1) != 0) { free(s); return -1; }
     for (unsigned l = 0; l < t->nlocs; l++) {
         if (t->loc[l].init && mem_set(s, lit_pa(l), t->loc[l].init)) goto bad;
@@ -1107,7 +1470,7 @@ bad:
 int lit_run(const struct lit_test *t, const struct lit_opts *o, struct lit_result *r)
 {
     struct ex e;
-    struct lit_opts dflt = { 0, false };
+    struct lit_opts dflt = { .max_states = 0 };
     memset(r, 0, sizeof(*r));
     memset(&e, 0, sizeof(e));
     if (!o) o = &dflt;

@@ -78,6 +78,12 @@ struct lit_insn {
     int target;              /* branch/ADR target instruction index */
     uint8_t tlbi_op1, tlbi_crm, tlbi_op2;
     bool tlbi_xt;
+    /* Memory ordering (model/hw/rlx.h): acquire (LDAR, LDAXR, A-forms),
+     * acquire_pc (LDAPR, LDAPUR), release (STLR, STLUR, STLXR, L-forms);
+     * DMB/DSB: the option's shareability domain (CRm[3:2]: 0 OSH, 1 NSH,
+     * 2 ISH, 3 SY) and access types (CRm[1:0]: 1 LD, 2 ST, 3 all). */
+    bool acq, acq_pc, rel;
+    uint8_t bar_domain, bar_types;
     unsigned line;           /* source line (messages) */
 };
 
@@ -153,6 +159,7 @@ int lit_parse_file(const char *path, struct lit_test *t, char *err, size_t errle
 struct lit_opts {
     uint64_t max_states;     /* bound on distinct states; 0: default (2M) */
     bool relaxed;            /* diagnostic: allow reordering of program order */
+    bool memory_relaxed;     /* the relaxed memory model (model/hw/rlx.h); else SC */
 };
 
 struct lit_result {

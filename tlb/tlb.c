@@ -610,6 +610,7 @@ int tlb_sys_issue(struct tlb_system *s, unsigned issuer, const struct tlbi_op *o
         s->pending[s->npending].op = *op;
         s->pending[s->npending].issuer = issuer;
         s->pending[s->npending].target = i;
+        s->pending[s->npending].view = 0;
         s->npending++;
     }
     return 0;

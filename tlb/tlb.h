@@ -38,6 +38,8 @@ struct tlb_entry {
     uint64_t in_base;        /* input address (VA or IPA) aligned to shift */
     unsigned shift;
     uint64_t lru;
+    uint64_t view;           /* relaxed memory: the descriptor message it was filled
+                                from (model/hw/rlx.h); set by the filler, 0 by tlb_fill */
     struct mmu_result r;     /* the translation the entry was filled from */
 };
 
@@ -122,6 +124,8 @@ struct tlb_pending {
     struct tlbi_op op;
     unsigned issuer;
     unsigned target;
+    uint64_t view;               /* what it orders for the target's walks when it
+                                    completes (model/hw/rlx.h); 0 at issue */
 };
 
 struct tlb_system {

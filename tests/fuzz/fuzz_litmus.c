@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strchr(t.unsupported, '\n') || (!t.unsupported[0] && t.nthreads == 0) || t.nthreads > LIT_MAX_THREADS ||
         t.nlocs > LIT_MAX_LOCS || t.nnodes > LIT_MAX_NODES || t.nobs > LIT_MAX_OBS)
         __builtin_trap();
-    struct lit_opts o = { 300, false };    /* small: many inputs per second */
+    struct lit_opts o = { .max_states = 300, .memory_relaxed = (size & 1) != 0 };   /* small: many inputs per second; both memory models */
     struct lit_result r;
     int rc = lit_run(&t, &o, &r);
     if (rc == 0 && (!r.ok || (r.nfinal && !r.final)))

@@ -285,7 +285,7 @@ static void test_lit_run_sc_and_relaxed_diagnostic(void **st)
         " LDR W3,[X2] | LDR W3,[X1] ;\n"
         "exists (0:X3=0 /\\ 1:X3=0)\n");
     struct lit_result r;
-    struct lit_opts relaxed = { 0, true };
+    struct lit_opts relaxed = { .max_states = 0, .relaxed = true };
     assert_int_equal(lit_run(t, NULL, &r), 0);
     assert_false(r.cond_some);
     assert_int_equal(lit_classify(LV_ALLOWED, &r), LC_MISSED);
@@ -302,7 +302,7 @@ static void test_lit_run_bound_is_reported(void **st)
     struct lit_test *t = parse_ok(
         "AArch64 loop\n{ 0:X1=x; }\n P0 ;\n L0: ;\n ADD W2,W2,#1 ;\n B L0 ;\nexists 0:X2=0\n");
     struct lit_result r;
-    struct lit_opts o = { 1000, false };
+    struct lit_opts o = { .max_states = 1000, .relaxed = false };
     assert_int_equal(lit_run(t, &o, &r), -1);
     assert_non_null(strstr(r.error, "bound"));
     assert_int_equal(lit_classify(LV_ALLOWED, &r), LC_UNSUPPORTED);

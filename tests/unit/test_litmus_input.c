@@ -322,7 +322,7 @@ static void test_lit_fuzz_regressions_read_and_run(void **st)
         /* each once crashed or hung: now read (or refused with one line)
          * and, if read, explored within a small bound */
         if (lit_parse_file(path, t, err, sizeof(err)) == 0) {
-            struct lit_opts o = { 300, false };
+            struct lit_opts o = { .max_states = 300, .relaxed = false };
             struct lit_result r;
             lit_run(t, &o, &r);
             lit_result_free(&r);
