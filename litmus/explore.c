@@ -180,6 +180,14 @@ static unsigned cand_count(const struct st *s, unsigned cpu, unsigned loc, const
 }
 
 /* the page tables: L1[1] -> L2, L2[0] -> L3, L3 from memory words */
+/* Would a translation through this leaf descriptor fault (not be cached
+ * in a TLB)? Invalid, or Access flag 0 without hardware update. */
+static bool walk_faults(uint64_t desc, const void *arg)
+{
+    const struct lit_thread *lt = arg;
+    return !(desc & MMU_DESC_VALID) || (!(desc & MMU_AF) && !lt->ha && !lt->hd);
+}
+
 static int ops_read(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
 {
     struct ex *e = arg;
@@ -189,14 +197,15 @@ static int ops_read(void *arg, uint64_t pa, bool cacheable, uint64_t *desc)
     else if (lit_in_leaf_table(pa) && e->cur->rx && !e->walk_raw) {
         /* a walk reading an older message its walker view allows */
         struct rlx_loc tmp, *l = rx_find(e->cur, pa);
-        struct rlx_acc a = { .cpu = e->walk_cpu };
+        const struct lit_thread *lt = &e->t->th[e->walk_cpu];
         label_t lab;
         if (!l) { rlx_loc_init(&tmp, pa, mem_get(e->cur, pa), 0); l = &tmp; }
-        if (e->walk_opt >= rlx_read_options(l, &e->cur->rx->v[e->walk_cpu], &a, true)) {
+        if (e->walk_opt >= rlx_walk_options(l, &e->cur->rx->v[e->walk_cpu], walk_faults, lt)) {
             e->walk_bad = true;
             *desc = 0;
         } else
-            e->walk_ts = rlx_read(l, &e->cur->rx->v[e->walk_cpu], &a, true, e->walk_opt, desc, &lab);
+            e->walk_ts = rlx_walk_read(l, &e->cur->rx->v[e->walk_cpu], walk_faults, lt, e->walk_opt,
+                                       desc, &lab);
     } else if (lit_in_leaf_table(pa)) *desc = mem_get(e->cur, pa);
     else *desc = 0;
     return 0;
@@ -217,11 +226,13 @@ static int ops_write(void *arg, uint64_t pa, bool cacheable, uint64_t desc)
         struct rlx_acc a = { .cpu = e->walk_cpu, .atomic = true };
         if (!l) return -1;
         rlx_views_init(&hw);
-        e->walk_ts = rlx_write(&e->cur->rx->clk, l, &hw, &a, 0, desc, 0);
+        /* the update floats: the access is ordered after the descriptor
+         * it read (walk_ts), not after the update (herd NT-12-dmb) */
+        rlx_walk_seen(&e->cur->rx->v[e->walk_cpu],
+                      rlx_write(&e->cur->rx->clk, l, &hw, &a, 0, desc, 0));
         for (unsigned q = 0; q < e->t->nthreads; q++)   /* the global exclusive monitor */
             if (q != e->walk_cpu && e->cur->th[q].mon && (e->cur->th[q].mon_pa & ~7ull) == pa)
                 e->cur->th[q].mon = 0;
-        rlx_walk_seen(&e->cur->rx->v[e->walk_cpu], e->walk_ts);
     }
     return mem_set(e->cur, pa, desc);
 }
@@ -333,7 +344,7 @@ static void rx_hash(const struct ex *e, const struct st *s, uint64_t *h1, uint64
     for (unsigned p = 0; p < e->t->nthreads; p++) {
         const struct rlx_views *v = &x->v[p];
         const uint64_t w[] = { v->rold, v->wold, v->rnew, v->wnew, v->cap, v->rel, v->dsbv, v->dsbloc,
-                               v->walk, v->tseen, v->faultv, v->tlbiack };
+                               v->walk, v->walku, v->csev, v->tseen, v->faultv, v->tlbiack };
         for (unsigned k = 0; k < sizeof(w) / sizeof(w[0]); k++) mix(h1, h2, rx_rank(ts, n, w[k]));
         for (unsigned r = 0; r < RLX_NREGS; r++) mix(h1, h2, rx_rank(ts, n, v->reg[r]));
     }
@@ -691,12 +702,12 @@ static int64_t sext_bits(uint64_t x, unsigned w)
  * makes the hardware AF/dirty updates of TTHM and fills the TLB. */
 /* How many messages a walk of CPU p may read for loc's descriptor (1 in
  * SC mode). */
-static unsigned walk_options(const struct st *s, unsigned p, int loc)
+static unsigned walk_options(const struct ex *e, const struct st *s, unsigned p, int loc)
 {
     struct rlx_loc tmp;
-    struct rlx_acc a = { .cpu = p };
     if (!s->rx || loc < 0) return 1;
-    return rlx_read_options(rx_view(s, lit_pte_addr((unsigned)loc), &tmp), &s->rx->v[p], &a, true);
+    return rlx_walk_options(rx_view(s, lit_pte_addr((unsigned)loc), &tmp), &s->rx->v[p], walk_faults,
+                            &e->t->th[p]);
 }
 
 /* Translate va for CPU p. choice: 0 use the TLB (walk on a miss); then,
@@ -709,7 +720,7 @@ static int translate(struct ex *e, struct st *s, unsigned p, uint64_t va, enum m
     unsigned wopt = 0;
     if (lit_in_leaf_table(va)) { *pa = va; return choice ? -3 : 0; }
     {
-        unsigned nw = walk_options(s, p, loc_of_va(e->t, va));
+        unsigned nw = walk_options(e, s, p, loc_of_va(e->t, va));
         if (choice >= 1 && choice <= nw) { wopt = choice - 1; choice = 1; }
         else if (choice > nw) choice = choice - nw + 1;
     }
@@ -805,7 +816,7 @@ static unsigned n_trans(const struct ex *e, const struct st *s, unsigned p, unsi
     int loc = loc_of_va(e->t, va);
     if (loc < 0) return 1;
     const struct cand *c0;
-    return 1 + walk_options(s, p, loc) + cand_count(s, p, (unsigned)loc, &c0);
+    return 1 + walk_options(e, s, p, loc) + cand_count(s, p, (unsigned)loc, &c0);
 }
 
 /* How many choices instruction j of thread p has: ways to translate times
@@ -1067,8 +1078,8 @@ static int rx_load(struct ex *e, struct st *s, unsigned p, const struct lit_insn
     label_t lab;
     if (off + sz > 8) { snprintf(e->err, sizeof(e->err), "access crossing an 8-byte word"); return -1; }
     if (!(l = rx_get(s, pa & ~7ull))) return rx_full(e);
-    if (k >= rlx_read_options(l, vw, &a, false)) return 1;
-    *post = rlx_read(l, vw, &a, false, k, &w, &lab);
+    if (k >= rlx_read_options(l, vw, &a)) return 1;
+    *post = rlx_read(l, vw, &a, k, &w, &lab);
     w >>= off * 8;
     *v = sz == 8 ? w : (w & ((1ull << (sz * 8)) - 1));
     return 0;

@@ -32,57 +32,55 @@ void rlx_loc_init(struct rlx_loc *l, uint64_t pa, uint64_t val, label_t label)
 /* ---- Reads ------------------------------------------------------------------ */
 
 /* The read's pre view: the lowest timestamp it must not read below. */
-static uint64_t read_pre(const struct rlx_views *v, const struct rlx_acc *a, bool walk)
+static uint64_t read_pre(const struct rlx_views *v, const struct rlx_acc *a)
 {
-    if (walk)
-        return v->walk;
     /* the translation is intrinsically before the access (tr-ib) */
     return max2(max2(v->rnew, max2(a->vaddr, a->vtrans)), a->acquire ? v->rel : 0);
 }
 
 /* Index of the oldest message the read may see. Read rule: message t may
  * be read iff no message to the location lies in (t, pre join coh]. */
-static unsigned first_allowed(const struct rlx_loc *l, const struct rlx_views *v,
-                              const struct rlx_acc *a, bool walk)
+/* Index of the oldest message of l a read with lower bound lb may see. */
+static unsigned oldest_allowed(const struct rlx_loc *l, uint64_t lb)
 {
-    uint64_t lb = read_pre(v, a, walk);
     unsigned i0 = 0;
 
-    if (a->atomic)
-        return l->n - 1u;                /* a read-modify-write reads the newest */
-    if (!walk) {                         /* coherence: not older than what this PE saw */
-        for (unsigned i = l->n; i-- > 0;)
-            if (l->m[i].seen & cpubit(a->cpu)) {
-                lb = max2(lb, l->m[i].ts);
-                break;
-            }
-    }
     for (unsigned i = 0; i < l->n; i++)
         if (l->m[i].ts <= lb)
             i0 = i;
     return i0;
 }
 
-unsigned rlx_read_options(const struct rlx_loc *l, const struct rlx_views *v,
-                          const struct rlx_acc *a, bool walk)
+static unsigned first_allowed(const struct rlx_loc *l, const struct rlx_views *v,
+                              const struct rlx_acc *a)
 {
-    return l->n - first_allowed(l, v, a, walk);
+    uint64_t lb = read_pre(v, a);
+
+    if (a->atomic)
+        return l->n - 1u;                /* a read-modify-write reads the newest */
+    for (unsigned i = l->n; i-- > 0;)    /* coherence: not older than what this PE saw */
+        if (l->m[i].seen & cpubit(a->cpu)) {
+            lb = max2(lb, l->m[i].ts);
+            break;
+        }
+    return oldest_allowed(l, lb);
 }
 
-uint64_t rlx_read(struct rlx_loc *l, struct rlx_views *v, const struct rlx_acc *a, bool walk,
+unsigned rlx_read_options(const struct rlx_loc *l, const struct rlx_views *v,
+                          const struct rlx_acc *a)
+{
+    return l->n - first_allowed(l, v, a);
+}
+
+uint64_t rlx_read(struct rlx_loc *l, struct rlx_views *v, const struct rlx_acc *a,
                   unsigned k, uint64_t *val, label_t *label)
 {
-    unsigned n = rlx_read_options(l, v, a, walk);
+    unsigned n = rlx_read_options(l, v, a);
     struct rlx_msg *m = &l->m[l->n - 1u - (k < n ? k : n - 1u)];
-    uint64_t post = max2(m->ts, read_pre(v, a, walk));
+    uint64_t post = max2(max2(m->ts, read_pre(v, a)), a->vtrans);
 
     *val = m->val;
     *label = m->label;
-    if (walk) {
-        rlx_walk_seen(v, m->ts);         /* walks change no program-order view */
-        return m->ts;
-    }
-    post = max2(post, a->vtrans);
     m->seen |= cpubit(a->cpu);
     v->rold = max2(v->rold, post);
     v->cap = max2(v->cap, max2(a->vaddr, a->vtrans));
@@ -91,6 +89,45 @@ uint64_t rlx_read(struct rlx_loc *l, struct rlx_views *v, const struct rlx_acc *
         v->wnew = max2(v->wnew, post);
     }
     return post;
+}
+
+/* ---- Walks ------------------------------------------------------------------- */
+
+/* Is message i one a walk may read? (A faulting descriptor also needs the
+ * context-synchronised view.) */
+static bool walk_allowed(const struct rlx_loc *l, const struct rlx_views *v, rlx_faults_fn faults,
+                         const void *arg, unsigned i)
+{
+    if (i < oldest_allowed(l, v->walk))
+        return false;
+    return !faults(l->m[i].val, arg) || i >= oldest_allowed(l, max2(v->walk, v->walku));
+}
+
+unsigned rlx_walk_options(const struct rlx_loc *l, const struct rlx_views *v, rlx_faults_fn faults,
+                          const void *arg)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < l->n; i++)
+        n += walk_allowed(l, v, faults, arg, i);
+    return n ? n : 1;
+}
+
+uint64_t rlx_walk_read(struct rlx_loc *l, struct rlx_views *v, rlx_faults_fn faults, const void *arg,
+                       unsigned k, uint64_t *val, label_t *label)
+{
+    unsigned pick = l->n - 1u;
+
+    for (unsigned i = l->n; i-- > 0;)    /* option k: the k-th allowed from the newest */
+        if (walk_allowed(l, v, faults, arg, i)) {
+            pick = i;
+            if (k-- == 0)
+                break;
+        }
+    *val = l->m[pick].val;
+    *label = l->m[pick].label;
+    rlx_walk_seen(v, l->m[pick].ts);     /* walks change no program-order view */
+    return l->m[pick].ts;
 }
 
 /* ---- Writes ------------------------------------------------------------------ */
@@ -208,6 +245,12 @@ void rlx_barrier(struct rlx_views *v, enum rlx_barrier k, unsigned domain, unsig
             v->wnew = max2(v->wnew, v->wold);
         }
     }
+    if (k == RLX_DSB && domain != 1 && (types & 1)) {
+        /* a DSB also waits for its walks' hardware updates and reads
+         * ("[M]; po; [dsb.full]; po": implicit effects too) */
+        v->rnew = max2(v->rnew, v->tseen);
+        v->wnew = max2(v->wnew, v->tseen);
+    }
     if (k == RLX_DSB && types == 3 && domain != 1) {
         /* what the completions of its TLBIs ordered before them */
         v->rnew = max2(v->rnew, v->tlbiack);
@@ -235,7 +278,8 @@ void rlx_context_sync(struct rlx_views *v)
     v->rnew = max2(v->rnew, max2(v->cap, v->faultv));
     v->wnew = max2(v->wnew, v->faultv);
     /* ... and later translation reads too (CSE-ob, "addr; [Exp]; po; [CSE]; po; [R]") */
-    v->walk = max2(v->walk, max2(max2(v->dsbloc, v->cap), v->faultv));
+    v->walku = max2(v->walku, max2(max2(v->dsbloc, v->cap), v->faultv));
+    v->csev = max2(v->csev, max2(v->cap, v->faultv));
 }
 
 void rlx_walk_seen(struct rlx_views *v, uint64_t ts)
@@ -290,7 +334,7 @@ void rlx_reg_op(struct rlx_views *v, uint64_t src, uint64_t dst)
 
 uint64_t rlx_tlbi_view(const struct rlx_views *issuer)
 {
-    return issuer->dsbv;
+    return max2(issuer->dsbv, issuer->csev);
 }
 
 void rlx_tlbi_done(struct rlx_views *target, uint64_t view)

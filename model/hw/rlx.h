@@ -45,7 +45,12 @@
  *     DSB of the right types may still be seen stale by walks after the
  *     TLBI (Arm ARM D8.13.1; herd V2I-*, MP+dmb.st+dsb.*-tlbi-dsb-isb);
  *   - an ISB (any context synchronisation) after a DSB makes what that DSB
- *     ordered visible to the PE's own later walks (herd I2V-*, coRR-pte8-*);
+ *     ordered visible to the PE's own later walks (herd I2V-*, coRR-pte8-*)
+ *     - but only for descriptors that would fault: a translation read of a
+ *     valid descriptor may be satisfied from a TLB filled at any earlier
+ *     time, and only a completed TLBI orders it (aarch64.cat: TTD reads are
+ *     "observed" only as TLBUncacheable-ca or TLBI-ca; herd coRR-pte5,
+ *     MP+dmb.st+dsb.st-tlbi-dsb-isb Allowed);
  *   - a translation read is ordered before every later write of its PE and
  *     (through ISB) every later access (herd aarch64hwreqs.cat "tr-ib; po;
  *     [Exp & W]", CSE-ob);
@@ -105,7 +110,11 @@ struct rlx_views {
     uint64_t rel;                /* the last release write (a later acquire is ordered after it) */
     uint64_t dsbv;               /* what DSBs (not NSH) ordered so far: a TLBI carries it */
     uint64_t dsbloc;             /* what DSBs of any domain ordered: own walks after an ISB */
-    uint64_t walk;               /* the walker's view */
+    uint64_t csev;               /* what context synchronisation ordered before all later
+                                    events (ctrl/addr dependencies, faults): TLBIs too */
+    uint64_t walk;               /* the walker's view: TLBI completions order it */
+    uint64_t walku;              /* ... and, for descriptors that fault, context
+                                    synchronisation (DSB + ISB, dependencies) */
     uint64_t tseen;              /* the join of the messages its walks read or wrote */
     uint64_t faultv;             /* the join of the pre views of its faults */
     uint64_t tlbiack;            /* what the completions of its TLBIs ordered before them */
@@ -142,15 +151,26 @@ void rlx_loc_init(struct rlx_loc *l, uint64_t pa, uint64_t val, label_t label);
 /* ---- Reads ---------------------------------------------------------------- */
 /* How many messages of l a read may see (>= 1). Option 0 is the newest
  * (what a sequentially consistent machine returns), option k the k-th
- * older one that is still allowed. walk: a translation-table walk (pre
- * view: the walker view). */
+ * older one that is still allowed. */
 unsigned rlx_read_options(const struct rlx_loc *l, const struct rlx_views *v,
-                          const struct rlx_acc *a, bool walk);
+                          const struct rlx_acc *a);
 /* Perform read option k: the message's value and label; updates views
  * (and l's coherence marks). Returns the read's post view (for the
  * destination registers' views). */
-uint64_t rlx_read(struct rlx_loc *l, struct rlx_views *v, const struct rlx_acc *a, bool walk,
+uint64_t rlx_read(struct rlx_loc *l, struct rlx_views *v, const struct rlx_acc *a,
                   unsigned k, uint64_t *val, label_t *label);
+
+/* A translation-table walk of PE v reading descriptor location l: how
+ * many messages it may read, newest first; faults(val, arg) says whether
+ * a descriptor value would make the translation fault (invalid, or
+ * Access flag 0 without hardware update). */
+typedef bool (*rlx_faults_fn)(uint64_t desc, const void *arg);
+unsigned rlx_walk_options(const struct rlx_loc *l, const struct rlx_views *v, rlx_faults_fn faults,
+                          const void *arg);
+/* Perform walk option k; returns the message's timestamp (the view of the
+ * translation). */
+uint64_t rlx_walk_read(struct rlx_loc *l, struct rlx_views *v, rlx_faults_fn faults, const void *arg,
+                       unsigned k, uint64_t *val, label_t *label);
 /* The timestamp of the newest message of l holding val (if none, an
  * upper bound: the oldest kept): the view of a TLB entry filled from a
  * descriptor value cached earlier. */
